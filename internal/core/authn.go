@@ -1,0 +1,75 @@
+package core
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"slices"
+
+	"github.com/gatehouse-auth/gatehouse/internal/token"
+)
+
+// maxAccessTokenLen bounds presented access tokens before any parsing.
+const maxAccessTokenLen = 8192
+
+// Principal is the verified bearer of an access token.
+type Principal struct {
+	token.Claims
+}
+
+// Authenticate verifies an access token presented under tenantID: signature,
+// type, issuer, lifetime, tenant, and that its session has not been revoked.
+// Restricted tokens (password change required) are refused with
+// CodePasswordChangeRequired unless allowRestricted.
+func (s *Service) Authenticate(ctx context.Context, tenantID, raw string, allowRestricted bool) (Principal, error) {
+	if raw == "" || len(raw) > maxAccessTokenLen {
+		return Principal{}, errUnauthorized
+	}
+	c, err := s.keys.Verify(ctx, raw, s.clock.Now())
+	if err != nil {
+		if errors.Is(err, token.ErrInvalidToken) {
+			return Principal{}, errUnauthorized
+		}
+		return Principal{}, err
+	}
+	if c.TenantID != tenantID || s.revoked.has(c.SessionID) {
+		return Principal{}, errUnauthorized
+	}
+	if c.Restricted && !allowRestricted {
+		return Principal{}, newError(CodePasswordChangeRequired, "the password must be changed first")
+	}
+	return Principal{Claims: c}, nil
+}
+
+// Admin is the caller of the admin API: the holder of the admin key (every
+// tenant) or a user with role admin (their tenant only).
+type Admin struct {
+	// TenantID is the only tenant a user administrator may act on; empty
+	// for the admin key.
+	TenantID string
+	// Actor names the administrator in audit events.
+	Actor string
+}
+
+// CanAccess reports whether the administrator may act on tenantID.
+func (a Admin) CanAccess(tenantID string) bool { return a.TenantID == "" || a.TenantID == tenantID }
+
+// AuthenticateAdmin checks the bearer credential of an admin request made
+// under tenantID: the configured admin key, or an access token of that
+// tenant carrying role admin.
+func (s *Service) AuthenticateAdmin(ctx context.Context, tenantID, bearer string) (Admin, error) {
+	if bearer == "" {
+		return Admin{}, errUnauthorized
+	}
+	if s.adminKey != "" && subtle.ConstantTimeCompare([]byte(bearer), []byte(s.adminKey)) == 1 {
+		return Admin{Actor: "admin-key"}, nil
+	}
+	p, err := s.Authenticate(ctx, tenantID, bearer, false)
+	if err != nil {
+		return Admin{}, err
+	}
+	if !slices.Contains(p.Roles, "admin") {
+		return Admin{}, newError(CodeForbidden, "the admin role is required")
+	}
+	return Admin{TenantID: p.TenantID, Actor: "user:" + p.Subject}, nil
+}

@@ -1,0 +1,146 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/token"
+)
+
+// LoginResult is what every successful sign-in and refresh produces; each
+// family encodes it in its own shape.
+type LoginResult struct {
+	User         store.User
+	Session      store.Session
+	AccessToken  string
+	RefreshToken string
+	ExpiresIn    int // access token lifetime in seconds
+	Password     PasswordState
+	Claims       token.Claims
+}
+
+// DefaultClientID is the client of sign-ins that name none.
+const DefaultClientID = "gatehouse"
+
+// SessionParams describe the session a sign-in creates.
+type SessionParams struct {
+	ClientID  string
+	AMR       []string
+	Actor     string // acting admin for impersonation
+	IP        string
+	UserAgent string
+	Kind      string // store.SessionUser (default) or store.SessionApp
+	Payload   string
+	// Lifetime overrides the session's absolute lifetime (app sessions).
+	Lifetime time.Duration
+}
+
+// startSession creates a session with its first refresh token and signs the
+// first access token.
+func (s *Service) startSession(ctx context.Context, u store.User, p SessionParams) (LoginResult, error) {
+	now := s.clock.Now()
+	lifetime := s.policy.SessionMaxLifetime
+	if p.Lifetime > 0 {
+		lifetime = p.Lifetime
+	}
+	if p.ClientID == "" {
+		p.ClientID = DefaultClientID
+	}
+	kind := p.Kind
+	if kind == "" {
+		kind = store.SessionUser
+	}
+	sess := store.Session{
+		TenantID:   u.TenantID,
+		ID:         newRandomID(),
+		UserID:     u.ID,
+		ClientID:   p.ClientID,
+		Kind:       kind,
+		AMR:        p.AMR,
+		Actor:      p.Actor,
+		IP:         p.IP,
+		UserAgent:  p.UserAgent,
+		Payload:    p.Payload,
+		CreatedAt:  now,
+		LastUsedAt: now,
+		AuthTime:   now,
+		ExpiresAt:  now.Add(lifetime),
+	}
+	refresh := token.NewOpaque()
+	rt := store.RefreshToken{
+		Hash:       token.HashOpaque(refresh),
+		TenantID:   u.TenantID,
+		SessionID:  sess.ID,
+		Generation: 1,
+		CreatedAt:  now,
+		ExpiresAt:  minTime(now.Add(s.policy.RefreshTTL), sess.ExpiresAt),
+	}
+	if kind == store.SessionApp {
+		rt.ExpiresAt = sess.ExpiresAt // app refresh tokens do not rotate: they live as long as the session
+	}
+	if err := s.store.CreateSession(ctx, sess, rt); err != nil {
+		return LoginResult{}, fmt.Errorf("create session: %w", err)
+	}
+	return s.issue(u, sess, refresh, newRandomID(), now)
+}
+
+// issue signs the access token of a session for user u and assembles the
+// result. jti and iat are parameters so that a leeway retry can re-create
+// the very same token.
+func (s *Service) issue(u store.User, sess store.Session, refresh, jti string, iat time.Time) (LoginResult, error) {
+	pw := s.passwordState(u, iat)
+	claims := s.accessClaims(u, sess, jti, iat)
+	claims.Restricted = pw.Restricted
+	at, err := s.keys.Sign(claims)
+	if err != nil {
+		return LoginResult{}, fmt.Errorf("sign access token: %w", err)
+	}
+	return LoginResult{
+		User:         u,
+		Session:      sess,
+		AccessToken:  at,
+		RefreshToken: refresh,
+		ExpiresIn:    int(claims.ExpiresAt.Sub(iat) / time.Second),
+		Password:     pw,
+		Claims:       claims,
+	}, nil
+}
+
+// accessClaims builds the claims of an access token. The audience is the
+// issuer (Gatehouse's own endpoints) plus the client when it is not the
+// built-in default.
+func (s *Service) accessClaims(u store.User, sess store.Session, jti string, iat time.Time) token.Claims {
+	aud := []string{s.policy.Issuer}
+	if sess.ClientID != "" && sess.ClientID != DefaultClientID {
+		aud = append(aud, sess.ClientID)
+	}
+	roles := u.Roles
+	if roles == nil {
+		roles = []string{}
+	}
+	return token.Claims{
+		Issuer:    s.policy.Issuer,
+		Subject:   u.ID,
+		Audience:  aud,
+		IssuedAt:  iat,
+		NotBefore: iat,
+		ExpiresAt: minTime(iat.Add(s.policy.AccessTTL), sess.ExpiresAt),
+		ID:        jti,
+		SessionID: sess.ID,
+		TenantID:  sess.TenantID,
+		ClientID:  sess.ClientID,
+		Roles:     roles,
+		AMR:       sess.AMR,
+		Actor:     sess.Actor,
+		Payload:   sess.Payload,
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}

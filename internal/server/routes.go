@@ -1,0 +1,79 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/httpapi"
+	"github.com/gatehouse-auth/gatehouse/internal/httpapi/admin"
+	"github.com/gatehouse-auth/gatehouse/internal/httpapi/native"
+	"github.com/gatehouse-auth/gatehouse/internal/httpapi/wellknown"
+	"github.com/gatehouse-auth/gatehouse/internal/openapi"
+)
+
+// routes builds the server's handler: operational endpoints, the
+// always-served admin and discovery families, and the enabled API families.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	ip := httpapi.ClientIP{Trusted: s.Config.TrustedProxies}
+
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", s.Metrics.Handler())
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openapi.Document())
+	})
+
+	wellknown.New(s.Keys, s.Config.Issuer).Register(mux)
+	admin.New(s.Service, ip, s.log).Register(mux)
+	if s.Config.FamilyEnabled("native") {
+		native.New(s.Service, ip, s.log).Register(mux)
+	}
+	return httpapi.Observe(unmatched(mux), s.Metrics, s.log)
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Service.Ready(ctx); err != nil {
+		httpapi.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// unmatched answers paths and methods that no route serves in the native
+// error style (404 or 405 with Allow) instead of the mux's plain text.
+func unmatched(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		h, _ := mux.Handler(r)
+		probe := &statusProbe{header: http.Header{}}
+		h.ServeHTTP(probe, r)
+		if allow := probe.header.Get("Allow"); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		status := probe.status
+		if status != http.StatusMethodNotAllowed {
+			status = http.StatusNotFound
+		}
+		httpapi.WriteStatus(w, status)
+	})
+}
+
+// statusProbe captures what the mux's own 404/405 handler would answer.
+type statusProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *statusProbe) Header() http.Header         { return p.header }
+func (p *statusProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *statusProbe) WriteHeader(code int)        { p.status = code }

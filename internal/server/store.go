@@ -1,0 +1,44 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/store/postgres"
+	"github.com/gatehouse-auth/gatehouse/internal/store/sqlite"
+)
+
+// OpenStore opens the store that cfg.DB names and applies the migrations.
+func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+	var st store.Store
+	switch cfg.DBKind() {
+	case "sqlite":
+		s, err := sqlite.Open(ctx, cfg.SQLitePath(), sqlite.Options{Synchronous: cfg.SQLiteSynchronous})
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		st = s
+	default:
+		s, err := postgres.Open(ctx, cfg.DB, postgres.Options{
+			MaxConns:        int32(cfg.DBMaxConns),
+			MinConns:        int32(cfg.DBMinConns),
+			MaxConnLifetime: cfg.DBMaxConnLifetime,
+			MaxConnIdleTime: cfg.DBMaxConnIdleTime,
+			QueryTimeout:    cfg.DBTimeout,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		st = s
+	}
+	mctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := st.Migrate(mctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return st, nil
+}

@@ -1,0 +1,5 @@
+package store
+
+// FederationStore keeps one-time tickets, external OpenID providers, linked
+// identities and the replay guard of ID tokens.
+type FederationStore interface{}

@@ -1,0 +1,37 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Sweep deletes the refresh tokens and the sessions (with their tokens)
+// expired before now, clears the leeway retry data of tokens rotated before
+// retryBefore, and deletes revocation records whose Exp has passed: no
+// token of those sessions can be valid any more. Each step is its own
+// statement, so that no lock is held across the whole sweep.
+func (s *Store) Sweep(ctx context.Context, now, retryBefore time.Time) error {
+	ctx, cancel, err := s.begin(ctx)
+	if err != nil {
+		return fmt.Errorf("sweep: %w", err)
+	}
+	defer cancel()
+	steps := []struct {
+		what string
+		sql  string
+		arg  time.Time
+	}{
+		{"refresh tokens", `DELETE FROM refresh_tokens WHERE expires_at < $1`, now},
+		{"sessions", `DELETE FROM sessions WHERE expires_at < $1`, now},
+		{"retry data", `UPDATE refresh_tokens SET retry_data = NULL
+			WHERE retry_data IS NOT NULL AND rotated_at < $1`, retryBefore},
+		{"revocations", `DELETE FROM revocations WHERE exp < $1`, now},
+	}
+	for _, st := range steps {
+		if _, err := s.pool.Exec(ctx, st.sql, ts(st.arg)); err != nil {
+			return fmt.Errorf("sweep %s: %w", st.what, mapErr(err))
+		}
+	}
+	return nil
+}

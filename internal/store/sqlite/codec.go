@@ -1,0 +1,88 @@
+package sqlite
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// micros encodes t as unix microseconds, or NULL for the zero time.
+func micros(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+// timeCol scans a unix-microsecond column into a UTC time; NULL and 0
+// decode to the zero time.
+type timeCol struct{ dst *time.Time }
+
+// Scan implements sql.Scanner.
+func (c timeCol) Scan(v any) error {
+	switch x := v.(type) {
+	case nil:
+		*c.dst = time.Time{}
+	case int64:
+		if x == 0 {
+			*c.dst = time.Time{}
+		} else {
+			*c.dst = time.UnixMicro(x).UTC()
+		}
+	default:
+		return fmt.Errorf("time column: unexpected %T", v)
+	}
+	return nil
+}
+
+// jsonText encodes v as JSON text; nil slices and maps become "null" so
+// that they decode back to nil.
+func jsonText(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("encode json: %w", err)
+	}
+	return string(b), nil
+}
+
+// jsonCol scans a JSON TEXT column into dst (a pointer).
+type jsonCol struct{ dst any }
+
+// Scan implements sql.Scanner.
+func (c jsonCol) Scan(v any) error {
+	var b []byte
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case string:
+		b = []byte(x)
+	case []byte:
+		b = x
+	default:
+		return fmt.Errorf("json column: unexpected %T", v)
+	}
+	if err := json.Unmarshal(b, c.dst); err != nil {
+		return fmt.Errorf("json column: %w", err)
+	}
+	return nil
+}
+
+// newID returns a random 128-bit identifier in hex.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b[:])
+}
+
+// clampLimit applies a default and a maximum to a caller's page size.
+func clampLimit(n, def, maximum int) int {
+	switch {
+	case n <= 0:
+		return def
+	case n > maximum:
+		return maximum
+	}
+	return n
+}

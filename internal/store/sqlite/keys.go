@@ -1,0 +1,63 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/store"
+)
+
+// ListSigningKeys implements store.Store.
+func (s *Store) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
+	rows, err := s.reader.QueryContext(ctx, `SELECT kid, alg, private_enc, public_jwk,
+		       created_at, retired_at, publish_until
+		FROM signing_keys ORDER BY created_at DESC, rowid DESC`)
+	if err != nil {
+		return nil, wrap("list signing keys", err)
+	}
+	defer rows.Close()
+	var out []store.SigningKey
+	for rows.Next() {
+		var k store.SigningKey
+		if err := rows.Scan(&k.KID, &k.Alg, &k.PrivateEnc, &k.PublicJWK,
+			timeCol{&k.CreatedAt}, timeCol{&k.RetiredAt}, timeCol{&k.PublishUntil}); err != nil {
+			return nil, wrap("list signing keys", err)
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("list signing keys", err)
+	}
+	return out, nil
+}
+
+// AddSigningKey implements store.Store. k is stored as active whatever its
+// RetiredAt and PublishUntil say.
+func (s *Store) AddSigningKey(ctx context.Context, k store.SigningKey, publishUntil time.Time) error {
+	err := s.write(ctx, func(c *sql.Conn) error {
+		if _, err := c.ExecContext(ctx, `UPDATE signing_keys SET retired_at = ?, publish_until = ?
+			WHERE retired_at IS NULL`, micros(k.CreatedAt), micros(publishUntil)); err != nil {
+			return err
+		}
+		_, err := c.ExecContext(ctx, `INSERT INTO signing_keys
+			(kid, alg, private_enc, public_jwk, created_at) VALUES (?, ?, ?, ?, ?)`,
+			k.KID, k.Alg, k.PrivateEnc, k.PublicJWK, micros(k.CreatedAt))
+		return err
+	})
+	return wrap("add signing key", err)
+}
+
+// DeleteSigningKeysRetiredBefore implements store.Store. A retired key
+// without a PublishUntil is kept.
+func (s *Store) DeleteSigningKeysRetiredBefore(ctx context.Context, t time.Time) error {
+	err := s.write(ctx, func(c *sql.Conn) error {
+		_, err := c.ExecContext(ctx, `DELETE FROM signing_keys
+			WHERE retired_at IS NOT NULL AND publish_until IS NOT NULL AND publish_until < ?`, t.UnixMicro())
+		return err
+	})
+	return wrap("delete retired signing keys", err)
+}

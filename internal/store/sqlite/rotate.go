@@ -1,0 +1,162 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/store"
+)
+
+// RotateRefreshToken implements store.Store. Everything happens in one
+// write transaction. The winning path is three statements: a conditional
+// UPDATE of the presented token (only an active token of a live user
+// session matches, so of concurrent callers exactly one sees a row), the
+// session's last-use UPDATE and the successor INSERT, plus the user read.
+// Reuse commits its revocation: it is an answer, not an error.
+func (s *Store) RotateRefreshToken(ctx context.Context, req store.RotateRequest) (store.RotateResult, error) {
+	var res store.RotateResult
+	err := s.write(ctx, func(c *sql.Conn) error {
+		var err error
+		res, err = rotate(ctx, c, req)
+		return err
+	})
+	if err != nil {
+		return store.RotateResult{}, wrap("rotate refresh token", err)
+	}
+	return res, nil
+}
+
+func rotate(ctx context.Context, c *sql.Conn, req store.RotateRequest) (store.RotateResult, error) {
+	var sessionID string
+	var generation int
+	err := c.QueryRowContext(ctx, `UPDATE refresh_tokens
+		SET rotated_at = ?1, successor_hash = ?2, retry_data = ?3
+		WHERE token_hash = ?4 AND tenant_id = ?5
+		  AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > ?1
+		  AND EXISTS (SELECT 1 FROM sessions s
+		              WHERE s.tenant_id = refresh_tokens.tenant_id AND s.id = refresh_tokens.session_id
+		                AND s.revoked_at IS NULL AND s.expires_at > ?1 AND s.kind = ?6)
+		RETURNING session_id, generation`,
+		req.Now.UnixMicro(), req.New.Hash, req.RetryData, req.PresentedHash, req.TenantID, store.SessionUser).
+		Scan(&sessionID, &generation)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return notRotated(ctx, c, req)
+	case err != nil:
+		return store.RotateResult{}, fmt.Errorf("mark token rotated: %w", err)
+	}
+	return rotated(ctx, c, req, sessionID, generation)
+}
+
+// rotated finishes a won rotation: touch the session, insert the successor.
+func rotated(ctx context.Context, c *sql.Conn, req store.RotateRequest, sessionID string, generation int) (store.RotateResult, error) {
+	sess, err := scanSession(c.QueryRowContext(ctx, `UPDATE sessions SET last_used_at = ?
+		WHERE tenant_id = ? AND id = ? RETURNING `+sessionCols,
+		req.Now.UnixMicro(), req.TenantID, sessionID))
+	if err != nil {
+		return store.RotateResult{}, fmt.Errorf("touch session: %w", err)
+	}
+	nt := req.New
+	nt.TenantID, nt.SessionID, nt.Generation = req.TenantID, sessionID, generation+1
+	nt.ExpiresAt = req.Now.Add(req.IdleTTL)
+	if sess.ExpiresAt.Before(nt.ExpiresAt) {
+		nt.ExpiresAt = sess.ExpiresAt
+	}
+	nt.ExpiresAt = toMicro(nt.ExpiresAt)
+	if nt.CreatedAt.IsZero() {
+		nt.CreatedAt = req.Now
+	}
+	nt.CreatedAt = toMicro(nt.CreatedAt)
+	if err := insertToken(ctx, c, nt); err != nil {
+		return store.RotateResult{}, fmt.Errorf("insert successor: %w", err)
+	}
+	u, err := getUser(ctx, c, req.TenantID, sess.UserID)
+	if err != nil {
+		return store.RotateResult{}, fmt.Errorf("session user: %w", err)
+	}
+	return store.RotateResult{Outcome: store.Rotated, Session: sess, User: u, New: nt}, nil
+}
+
+// presented is what notRotated needs to know about a token that the
+// conditional update did not match.
+type presented struct {
+	sessionID       string
+	rotatedAt       time.Time
+	hasRetry        bool
+	retryData       []byte
+	successorActive bool
+}
+
+// notRotated decides between Retried, Reused and Invalid.
+func notRotated(ctx context.Context, c *sql.Conn, req store.RotateRequest) (store.RotateResult, error) {
+	var p presented
+	err := c.QueryRowContext(ctx, `SELECT t.session_id, t.rotated_at, t.retry_data IS NOT NULL, t.retry_data,
+		       COALESCE(n.rotated_at IS NULL AND n.revoked_at IS NULL AND n.expires_at > ?1, 0)
+		FROM refresh_tokens t LEFT JOIN refresh_tokens n ON n.token_hash = t.successor_hash
+		WHERE t.token_hash = ?2 AND t.tenant_id = ?3`,
+		req.Now.UnixMicro(), req.PresentedHash, req.TenantID).
+		Scan(&p.sessionID, timeCol{&p.rotatedAt}, &p.hasRetry, &p.retryData, &p.successorActive)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return store.RotateResult{Outcome: store.Invalid}, nil
+	case err != nil:
+		return store.RotateResult{}, fmt.Errorf("look up presented token: %w", err)
+	}
+	if p.rotatedAt.IsZero() { // active but expired, revoked, or of a dead or app session
+		return store.RotateResult{Outcome: store.Invalid}, nil
+	}
+	sess, err := getSession(ctx, c, req.TenantID, p.sessionID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.RotateResult{Outcome: store.Invalid}, nil
+	}
+	if err != nil {
+		return store.RotateResult{}, fmt.Errorf("load session: %w", err)
+	}
+	// A revoked or expired family has nothing left to protect or retry.
+	if !sess.Live(req.Now) || sess.Kind != store.SessionUser {
+		return store.RotateResult{Outcome: store.Invalid}, nil
+	}
+	if req.Leeway > 0 && p.hasRetry && p.successorActive && req.Now.Sub(p.rotatedAt) <= req.Leeway {
+		u, err := getUser(ctx, c, req.TenantID, sess.UserID)
+		if err != nil {
+			return store.RotateResult{}, fmt.Errorf("session user: %w", err)
+		}
+		return store.RotateResult{Outcome: store.Retried, Session: sess, User: u, RetryData: p.retryData}, nil
+	}
+	return reused(ctx, c, req, sess)
+}
+
+// reused revokes the family of a replayed token and records the attack.
+func reused(ctx context.Context, c *sql.Conn, req store.RotateRequest, sess store.Session) (store.RotateResult, error) {
+	revokedSess, revoked, err := revokeSession(ctx, c, req.TenantID, sess.ID, req.Now, reasonReused)
+	if err != nil {
+		return store.RotateResult{}, fmt.Errorf("revoke reused family: %w", err)
+	}
+	if revoked {
+		sess = revokedSess
+	}
+	e := req.ReuseAudit
+	e.TenantID, e.UserID, e.SessionID = req.TenantID, sess.UserID, sess.ID
+	if e.Time.IsZero() {
+		e.Time = req.Now
+	}
+	if e.Type == "" {
+		e.Type = reasonReused
+	}
+	if err := insertAudit(ctx, c, e); err != nil {
+		return store.RotateResult{}, fmt.Errorf("audit reuse: %w", err)
+	}
+	u, err := getUser(ctx, c, req.TenantID, sess.UserID)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return store.RotateResult{}, fmt.Errorf("session user: %w", err)
+	}
+	return store.RotateResult{Outcome: store.Reused, Session: sess, User: u}, nil
+}
+
+// toMicro truncates t to the precision the database keeps, in UTC.
+func toMicro(t time.Time) time.Time {
+	return time.UnixMicro(t.UnixMicro()).UTC()
+}

@@ -1,0 +1,50 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// sweepBatch bounds the rows one sweep transaction touches, so that the
+// write lock is never held for long and refreshes keep flowing.
+const sweepBatch = 2000
+
+// sweepSteps are the statements of Sweep. Each takes (now, retryBefore,
+// batch) as ?1, ?2, ?3 and affects at most one batch of rows.
+var sweepSteps = []struct{ name, sql string }{
+	{"expired sessions", `DELETE FROM sessions WHERE rowid IN
+		(SELECT rowid FROM sessions WHERE expires_at <= ?1 LIMIT ?3)`}, // their tokens cascade
+	{"expired refresh tokens", `DELETE FROM refresh_tokens WHERE rowid IN
+		(SELECT rowid FROM refresh_tokens WHERE expires_at <= ?1 LIMIT ?3)`},
+	{"retry data", `UPDATE refresh_tokens SET retry_data = NULL WHERE rowid IN
+		(SELECT rowid FROM refresh_tokens WHERE retry_data IS NOT NULL AND rotated_at < ?2 LIMIT ?3)`},
+	{"expired revocations", `DELETE FROM revocations WHERE seq IN
+		(SELECT seq FROM revocations WHERE exp <= ?1 LIMIT ?3)`},
+}
+
+// Sweep implements store.Store. It works in batches of short transactions;
+// an error leaves the work done so far in place, and the next Sweep
+// continues.
+func (s *Store) Sweep(ctx context.Context, now, retryBefore time.Time) error {
+	for _, step := range sweepSteps {
+		for {
+			var n int64
+			err := s.write(ctx, func(c *sql.Conn) error {
+				res, err := c.ExecContext(ctx, step.sql, now.UnixMicro(), retryBefore.UnixMicro(), sweepBatch)
+				if err != nil {
+					return err
+				}
+				n, err = res.RowsAffected()
+				return err
+			})
+			if err != nil {
+				return wrap("sweep "+step.name, err)
+			}
+			if n < sweepBatch {
+				break
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,190 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/store"
+)
+
+// Page sizes of ListUsers.
+const (
+	defaultUserPage = 100
+	maxUserPage     = 1000
+)
+
+// userCols lists the columns scanUser reads, in order.
+const userCols = `tenant_id, id, username, email, phone, display_name, avatar_url,
+	groups_json, roles_json, attributes_json, status, must_change_password, password_hash,
+	created_at, updated_at, password_changed_at`
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+func scanUser(r scanner) (store.User, error) {
+	var u store.User
+	err := r.Scan(&u.TenantID, &u.ID, &u.Username, &u.Email, &u.Phone, &u.DisplayName, &u.AvatarURL,
+		jsonCol{&u.Groups}, jsonCol{&u.Roles}, jsonCol{&u.Attributes}, &u.Status,
+		&u.MustChangePassword, &u.PasswordHash,
+		timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}, timeCol{&u.PasswordChangedAt})
+	return u, err
+}
+
+// userArgs encodes the columns of u in the order of userCols followed by
+// the lowercased lookup columns.
+func userArgs(u store.User) ([]any, error) {
+	groups, err := jsonText(u.Groups)
+	if err != nil {
+		return nil, fmt.Errorf("groups: %w", err)
+	}
+	roles, err := jsonText(u.Roles)
+	if err != nil {
+		return nil, fmt.Errorf("roles: %w", err)
+	}
+	attrs, err := jsonText(u.Attributes)
+	if err != nil {
+		return nil, fmt.Errorf("attributes: %w", err)
+	}
+	return []any{u.TenantID, u.ID, u.Username, u.Email, u.Phone, u.DisplayName, u.AvatarURL,
+		groups, roles, attrs, u.Status, u.MustChangePassword, u.PasswordHash,
+		micros(u.CreatedAt), micros(u.UpdatedAt), micros(u.PasswordChangedAt),
+		lower(u.Username), lower(u.Email)}, nil
+}
+
+// lower is the case folding of usernames and emails, applied in Go so that
+// it covers all of Unicode and not just ASCII like SQLite's lower().
+func lower(s string) string { return strings.ToLower(s) }
+
+// CreateUser implements store.Store.
+func (s *Store) CreateUser(ctx context.Context, u store.User) error {
+	args, err := userArgs(u)
+	if err != nil {
+		return fmt.Errorf("create user: %w", err)
+	}
+	err = s.write(ctx, func(c *sql.Conn) error {
+		_, err := c.ExecContext(ctx, `INSERT INTO users (`+userCols+`, username_lower, email_lower)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+		return err
+	})
+	return wrap("create user", err)
+}
+
+// GetUser implements store.Store.
+func (s *Store) GetUser(ctx context.Context, tenantID, id string) (store.User, error) {
+	if err := s.usable(); err != nil {
+		return store.User{}, err
+	}
+	u, err := getUser(ctx, s.reader, tenantID, id)
+	return u, wrap("get user", err)
+}
+
+func getUser(ctx context.Context, q querier, tenantID, id string) (store.User, error) {
+	return scanUser(q.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE tenant_id = ? AND id = ?`,
+		tenantID, id))
+}
+
+// GetUserByLogin implements store.Store. When login matches one user's
+// username and another's email or phone, the username wins, then the email.
+func (s *Store) GetUserByLogin(ctx context.Context, tenantID, login string) (store.User, error) {
+	if err := s.usable(); err != nil {
+		return store.User{}, err
+	}
+	if login == "" {
+		return store.User{}, fmt.Errorf("get user by login: %w", store.ErrNotFound)
+	}
+	l := lower(login)
+	u, err := scanUser(s.reader.QueryRowContext(ctx, `SELECT `+userCols+` FROM users
+		WHERE tenant_id = ?1 AND (username_lower = ?2 OR email_lower = ?2 OR phone = ?3)
+		ORDER BY CASE WHEN username_lower = ?2 THEN 0 WHEN email_lower = ?2 THEN 1 ELSE 2 END
+		LIMIT 1`, tenantID, l, login))
+	return u, wrap("get user by login", err)
+}
+
+// ListUsers implements store.Store. Limit defaults to 100 and is capped at 1000.
+func (s *Store) ListUsers(ctx context.Context, tenantID string, p store.ListUsersParams) ([]store.User, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+userCols+` FROM users
+		WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?`,
+		tenantID, p.AfterID, clampLimit(p.Limit, defaultUserPage, maxUserPage))
+	if err != nil {
+		return nil, wrap("list users", err)
+	}
+	defer rows.Close()
+	var out []store.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, wrap("list users", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("list users", err)
+	}
+	return out, nil
+}
+
+// UpdateUser implements store.Store. The tenant and id of the user cannot
+// be changed by fn.
+func (s *Store) UpdateUser(ctx context.Context, tenantID, id string, fn func(*store.User) error) (store.User, error) {
+	var out store.User
+	var fnErr error
+	err := s.write(ctx, func(c *sql.Conn) error {
+		u, err := getUser(ctx, c, tenantID, id)
+		if err != nil {
+			return err
+		}
+		if err := fn(&u); err != nil {
+			fnErr = err
+			return err
+		}
+		u.TenantID, u.ID = tenantID, id
+		args, err := userArgs(u)
+		if err != nil {
+			return err
+		}
+		// userArgs starts with tenant_id and id; the UPDATE takes them last.
+		args = append(args[2:], tenantID, id)
+		_, err = c.ExecContext(ctx, `UPDATE users SET username = ?, email = ?, phone = ?,
+			display_name = ?, avatar_url = ?, groups_json = ?, roles_json = ?, attributes_json = ?,
+			status = ?, must_change_password = ?, password_hash = ?,
+			created_at = ?, updated_at = ?, password_changed_at = ?,
+			username_lower = ?, email_lower = ?
+			WHERE tenant_id = ? AND id = ?`, args...)
+		if err != nil {
+			return err
+		}
+		out = u
+		return nil
+	})
+	if fnErr != nil {
+		return store.User{}, fnErr
+	}
+	if err != nil {
+		return store.User{}, wrap("update user", err)
+	}
+	return out, nil
+}
+
+// DeleteUser implements store.Store.
+func (s *Store) DeleteUser(ctx context.Context, tenantID, id string, now time.Time) error {
+	err := s.write(ctx, func(c *sql.Conn) error {
+		res, err := c.ExecContext(ctx, `DELETE FROM users WHERE tenant_id = ? AND id = ?`, tenantID, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return store.ErrNotFound
+		}
+		_, err = revokeUserSessions(ctx, c, tenantID, id, "", now, reasonUserDeleted)
+		return err
+	})
+	return wrap("delete user", err)
+}

@@ -1,0 +1,286 @@
+// Package store defines the persistent records of Gatehouse and the Store
+// interface that every storage backend implements. Read-modify-write
+// operations are single methods so that their atomicity lives inside the
+// backend (one transaction), never in callers.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors returned by every Store implementation. Callers compare with errors.Is.
+var (
+	// ErrNotFound means the record does not exist in the given tenant.
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict means a uniqueness rule was violated (id, username, email, phone, ...).
+	ErrConflict = errors.New("store: conflict")
+	// ErrUnavailable means the database could not be reached or timed out.
+	ErrUnavailable = errors.New("store: unavailable")
+)
+
+// Store is the one storage interface of Gatehouse. All times are UTC and are
+// kept with microsecond precision. Every tenant-scoped method takes the tenant
+// id and never returns a record of another tenant.
+type Store interface {
+	// Kind names the backend: "sqlite" or "postgres".
+	Kind() string
+	// Migrate applies the pending versioned schema migrations.
+	Migrate(ctx context.Context) error
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+
+	CreateTenant(ctx context.Context, t Tenant) error
+	GetTenant(ctx context.Context, id string) (Tenant, error)
+	ListTenants(ctx context.Context) ([]Tenant, error)
+
+	// CreateUser inserts a user; ErrConflict when the id, the username
+	// (case-insensitive), the email (case-insensitive) or the phone is taken
+	// in the tenant.
+	CreateUser(ctx context.Context, u User) error
+	GetUser(ctx context.Context, tenantID, id string) (User, error)
+	// GetUserByLogin finds the user whose username or email (both
+	// case-insensitive) or phone equals login.
+	GetUserByLogin(ctx context.Context, tenantID, login string) (User, error)
+	// ListUsers returns users ordered by id, after the cursor AfterID.
+	ListUsers(ctx context.Context, tenantID string, p ListUsersParams) ([]User, error)
+	// UpdateUser reads the user, applies fn and writes the result in one
+	// transaction. fn must not do I/O. An error from fn aborts the update and
+	// is returned unchanged. ErrConflict when the new username/email/phone is taken.
+	UpdateUser(ctx context.Context, tenantID, id string, fn func(*User) error) (User, error)
+	// DeleteUser removes the user and revokes all their sessions (with a
+	// revocation record for each live session).
+	DeleteUser(ctx context.Context, tenantID, id string, now time.Time) error
+
+	// CreateSession inserts a session together with its first refresh token.
+	CreateSession(ctx context.Context, s Session, rt RefreshToken) error
+	GetSession(ctx context.Context, tenantID, id string) (Session, error)
+	// ListUserSessions returns the user's sessions that are neither revoked
+	// nor past their absolute expiry at now, newest first.
+	ListUserSessions(ctx context.Context, tenantID, userID string, now time.Time) ([]Session, error)
+	// RevokeSession marks the session and all its refresh tokens revoked and
+	// appends a revocation record. Revoking an already revoked session is not
+	// an error and appends nothing. ErrNotFound for an unknown session.
+	RevokeSession(ctx context.Context, tenantID, sessionID string, now time.Time, reason string) (Session, error)
+	// RevokeUserSessions revokes every live session of the user except
+	// exceptSessionID (may be empty) and returns the sessions it revoked.
+	RevokeUserSessions(ctx context.Context, tenantID, userID, exceptSessionID string, now time.Time, reason string) ([]Session, error)
+	// RotateRefreshToken is the atomic heart of refresh rotation; see RotateRequest.
+	RotateRefreshToken(ctx context.Context, req RotateRequest) (RotateResult, error)
+	// ListRevocations returns revocation records with Seq > afterSeq in
+	// ascending Seq order, across all tenants, at most limit of them.
+	ListRevocations(ctx context.Context, afterSeq int64, limit int) ([]Revocation, error)
+
+	// GetThrottle returns the login-failure state of a throttle key (a
+	// username or a client IP); a key never seen yields a zero Throttle.
+	GetThrottle(ctx context.Context, tenantID, key string) (Throttle, error)
+	// RecordFailure counts one failure for key atomically. Failures older
+	// than window are forgotten first. When the count reaches max, the key
+	// is locked until now+lockout and the count starts again from zero.
+	RecordFailure(ctx context.Context, tenantID, key string, now time.Time, max int, window, lockout time.Duration) (Throttle, error)
+	// ResetThrottle forgets the failures of key (not an active lock).
+	ResetThrottle(ctx context.Context, tenantID, key string) error
+
+	// ListSigningKeys returns every stored signing key, newest first.
+	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
+	// AddSigningKey inserts k as the active key and, in the same
+	// transaction, marks every previously active key retired at k.CreatedAt
+	// with PublishUntil set to publishUntil.
+	AddSigningKey(ctx context.Context, k SigningKey, publishUntil time.Time) error
+	// DeleteSigningKeysRetiredBefore removes retired keys whose PublishUntil is before t.
+	DeleteSigningKeysRetiredBefore(ctx context.Context, t time.Time) error
+
+	AppendAudit(ctx context.Context, e AuditEvent) error
+	// ListAudit returns the tenant's events matching f, newest first.
+	ListAudit(ctx context.Context, tenantID string, f AuditFilter) ([]AuditEvent, error)
+
+	FederationStore
+	MFAStore
+
+	// Sweep deletes refresh tokens and sessions expired before now and
+	// clears leeway retry data older than retryBefore. It keeps revocation
+	// records until their Exp has passed.
+	Sweep(ctx context.Context, now, retryBefore time.Time) error
+}
+
+// Tenant isolates users, clients, sessions and everything else.
+type Tenant struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+}
+
+// User statuses.
+const (
+	StatusActive   = "active"
+	StatusDisabled = "disabled"
+	StatusLocked   = "locked"
+)
+
+// User is an account of one tenant.
+type User struct {
+	TenantID           string
+	ID                 string
+	Username           string
+	Email              string // empty when unset
+	Phone              string // empty when unset
+	DisplayName        string
+	AvatarURL          string
+	Groups             []string
+	Roles              []string
+	Attributes         map[string]any
+	Status             string
+	MustChangePassword bool
+	PasswordHash       string // argon2id PHC string, or an imported bcrypt hash
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	PasswordChangedAt  time.Time
+}
+
+// ListUsersParams pages through users.
+type ListUsersParams struct {
+	AfterID string
+	Limit   int
+}
+
+// Session kinds.
+const (
+	SessionUser = "user" // created by a sign-in; refresh tokens rotate
+	SessionApp  = "app"  // an app-backend session; its refresh token does not rotate
+)
+
+// Session is a token family: one sign-in and every refresh token it produced.
+type Session struct {
+	TenantID   string
+	ID         string
+	UserID     string
+	ClientID   string
+	Kind       string
+	AMR        []string
+	Actor      string // acting subject for impersonation sessions; empty otherwise
+	IP         string
+	UserAgent  string
+	Payload    string
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	ExpiresAt  time.Time // absolute lifetime; never extended
+	AuthTime   time.Time
+	RevokedAt  time.Time // zero while live
+	Reason     string    // why it was revoked
+}
+
+// Live reports whether the session is neither revoked nor expired at now.
+func (s Session) Live(now time.Time) bool {
+	return s.RevokedAt.IsZero() && now.Before(s.ExpiresAt)
+}
+
+// RefreshToken is the stored form of one refresh token: only its hash.
+type RefreshToken struct {
+	Hash       string // hex SHA-256 of the opaque token
+	TenantID   string
+	SessionID  string
+	Generation int
+	CreatedAt  time.Time
+	ExpiresAt  time.Time // idle expiry, never after the session's ExpiresAt
+}
+
+// Rotation outcomes.
+const (
+	// Rotated: the presented token was active and is now rotated; New was inserted.
+	Rotated = iota + 1
+	// Retried: the presented token was rotated within the leeway and its
+	// successor is still active; RetryData holds what the first rotation stored.
+	Retried
+	// Reused: the presented token had been rotated before (outside the
+	// leeway, or its successor moved on); the session is now revoked, a
+	// revocation record and the ReuseAudit event are committed.
+	Reused
+	// Invalid: unknown, other tenant, expired, revoked, or session not live.
+	Invalid
+)
+
+// RotateRequest asks the store to rotate the refresh token whose hash is
+// PresentedHash, in one transaction:
+//   - if the token is of TenantID, not rotated, not revoked, not expired at
+//     Now and its session is live and of kind SessionUser: mark it rotated at
+//     Now, remember RetryData with it, insert New (its SessionID, Generation
+//     and ExpiresAt are filled in by the store: same session, generation + 1,
+//     ExpiresAt = min(Now+IdleTTL, session.ExpiresAt)), set the session's
+//     LastUsedAt to Now, and answer Rotated with the session and its user;
+//   - else if it was rotated at most Leeway before Now, its successor is
+//     still active and unexpired and the session live: answer Retried with the
+//     stored RetryData, the session and the user (nothing is written);
+//   - else if it was rotated (reuse): revoke the session and its tokens,
+//     append a revocation record and ReuseAudit (with the session's user and
+//     id filled in), commit, and answer Reused;
+//   - else answer Invalid.
+type RotateRequest struct {
+	TenantID      string
+	PresentedHash string
+	Now           time.Time
+	IdleTTL       time.Duration
+	Leeway        time.Duration
+	New           RefreshToken
+	RetryData     []byte // opaque (encrypted) to the store; nil when Leeway is 0
+	ReuseAudit    AuditEvent
+}
+
+// RotateResult is the answer to a RotateRequest.
+type RotateResult struct {
+	Outcome   int
+	Session   Session
+	User      User
+	New       RefreshToken // as inserted, when Rotated
+	RetryData []byte       // when Retried
+}
+
+// Revocation is one entry of the feed of revoked sessions.
+type Revocation struct {
+	Seq       int64
+	TenantID  string
+	SessionID string
+	Exp       time.Time // the session's absolute expiry: no token of it is valid after this
+	RevokedAt time.Time
+}
+
+// Throttle is the login-failure state of one key.
+type Throttle struct {
+	Failures    int
+	FirstAt     time.Time // first failure of the current window
+	LockedUntil time.Time // zero when not locked
+}
+
+// SigningKey is a JWT signing key; the private part is encrypted at rest.
+type SigningKey struct {
+	KID          string
+	Alg          string // EdDSA, ES256, RS256
+	PrivateEnc   []byte // sealed private key
+	PublicJWK    []byte // JSON of the public JWK
+	CreatedAt    time.Time
+	RetiredAt    time.Time // zero for the active key
+	PublishUntil time.Time // zero while active; after retirement, when its last token expires
+}
+
+// AuditEvent is one security-relevant action.
+type AuditEvent struct {
+	ID        string // assigned by the store when empty
+	Time      time.Time
+	Type      string
+	TenantID  string
+	UserID    string
+	SessionID string
+	Actor     string
+	IP        string
+	UserAgent string
+	Details   map[string]any
+}
+
+// AuditFilter narrows ListAudit.
+type AuditFilter struct {
+	UserID string
+	Type   string
+	Limit  int // default 100, max 1000
+}

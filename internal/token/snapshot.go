@@ -1,0 +1,137 @@
+package token
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/gatehouse-auth/gatehouse/internal/store"
+)
+
+// snapshot is an immutable view of the key set. Readers load it through an
+// atomic pointer; writers build a new one and swap it in.
+type snapshot struct {
+	active *key            // the key new tokens are signed with
+	byKID  map[string]*key // every published key
+	keys   []*key          // published keys: active first, then newest first
+	jwks   []byte          // {"keys":[...]} of keys
+	algs   []string        // distinct algs of keys, in the order of keys
+}
+
+// kidsEqual reports whether s publishes exactly the keys of keys, in the
+// same order, with the same active key.
+func (s *snapshot) kidsEqual(keys []*key) bool {
+	if s == nil || len(s.keys) != len(keys) {
+		return false
+	}
+	for i := range keys {
+		if s.keys[i].kid != keys[i].kid {
+			return false
+		}
+	}
+	return true
+}
+
+// newSnapshot builds a snapshot from published keys, the first of which is
+// active. It reuses the JWKS of prev when the published keys did not change.
+func newSnapshot(keys []*key, prev *snapshot) (*snapshot, error) {
+	s := &snapshot{active: keys[0], keys: keys, byKID: make(map[string]*key, len(keys))}
+	for _, k := range keys {
+		s.byKID[k.kid] = k
+	}
+	if prev.kidsEqual(keys) {
+		s.jwks, s.algs = prev.jwks, prev.algs
+		return s, nil
+	}
+	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, 0, len(keys))}
+	for _, k := range keys {
+		set.Keys = append(set.Keys, k.public)
+		if !slices.Contains(s.algs, string(k.alg)) {
+			s.algs = append(s.algs, string(k.alg))
+		}
+	}
+	b, err := json.Marshal(set)
+	if err != nil {
+		return nil, fmt.Errorf("marshal JWKS: %w", err)
+	}
+	s.jwks = b
+	return s, nil
+}
+
+// errNoActiveKey means the store holds no active signing key.
+var errNoActiveKey = errors.New("no active signing key")
+
+// buildKeys turns the stored keys into the published keys at now, active
+// first then newest first. Keys already parsed in prev are reused, so a
+// private key is decrypted and parsed only once. A broken active key is an
+// error; a broken retired key is logged and left out.
+func buildKeys(stored []store.SigningKey, prev *snapshot, sealer *Sealer, now time.Time, log *slog.Logger) ([]*key, error) {
+	activeIdx := -1
+	for i, sk := range stored {
+		if sk.RetiredAt.IsZero() && (activeIdx < 0 || sk.CreatedAt.After(stored[activeIdx].CreatedAt)) {
+			activeIdx = i
+		}
+	}
+	if activeIdx < 0 {
+		return nil, errNoActiveKey
+	}
+	active, err := loadKey(stored[activeIdx], prev, sealer, true)
+	if err != nil {
+		return nil, err
+	}
+	keys := []*key{active}
+	for i, sk := range stored {
+		if i == activeIdx {
+			continue
+		}
+		// A key that is not active is published until PublishUntil. Another
+		// key still marked active (a store anomaly) is published as well, but
+		// never signs.
+		if !sk.RetiredAt.IsZero() && !now.Before(sk.PublishUntil) {
+			continue
+		}
+		k, err := loadKey(sk, prev, sealer, false)
+		if err != nil {
+			log.Warn("signing key left out of the key set", "kid", sk.KID, "error", err)
+			continue
+		}
+		keys = append(keys, k)
+	}
+	slices.SortStableFunc(keys[1:], func(a, b *key) int { return b.createdAt.Compare(a.createdAt) })
+	return keys, nil
+}
+
+// loadKey parses one stored key, reusing the parsed key of prev when it has
+// the same kid and public part. withPrivate asks for the private part.
+func loadKey(sk store.SigningKey, prev *snapshot, sealer *Sealer, withPrivate bool) (*key, error) {
+	var k *key
+	if prev != nil {
+		if old, ok := prev.byKID[sk.KID]; ok && bytes.Equal(old.publicJSON, sk.PublicJWK) && string(old.alg) == sk.Alg {
+			c := *old
+			k = &c
+			k.createdAt, k.retiredAt, k.publishUntil = sk.CreatedAt, sk.RetiredAt, sk.PublishUntil
+		}
+	}
+	if k == nil {
+		parsed, err := parsePublic(sk)
+		if err != nil {
+			return nil, err
+		}
+		k = parsed
+	}
+	switch {
+	case withPrivate && k.private == nil:
+		if err := k.openPrivate(sk, sealer); err != nil {
+			return nil, err
+		}
+	case !withPrivate:
+		k.private, k.atSigner, k.jwtSigner = nil, nil, nil
+	}
+	return k, nil
+}
