@@ -319,4 +319,3 @@ func (h *Handler) audit(w http.ResponseWriter, r *request) {
 	}
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"events": out})
 }
-

@@ -114,4 +114,3 @@ func urlPath(s string) string {
 	}
 	return b.String()
 }
-
