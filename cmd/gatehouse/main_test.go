@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -106,6 +107,7 @@ func start(t *testing.T, dir string, env map[string]string) *proc {
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-p.done:
+			p.done <- err // for the cleanup
 			t.Fatalf("gatehouse exited early: %v\n%s", err, logs.String())
 		default:
 		}
@@ -372,4 +374,13 @@ func TestCLI(t *testing.T) {
 	if _, err := run("", "nonsense"); err == nil {
 		t.Fatal("unknown command accepted")
 	}
+}
+
+func decodeSegment(t *testing.T, seg string) string {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(seg)
+	if err != nil {
+		t.Fatalf("decode JWT segment: %v", err)
+	}
+	return string(b)
 }
