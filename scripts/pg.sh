@@ -78,6 +78,9 @@ pg__free_port() {
 	return 1
 }
 
+# GATEHOUSE_PG_OPTIONS replaces the durability settings (default: -c fsync=on);
+# the test suite turns fsync off, since a throwaway cluster needs no crash
+# safety and DDL-heavy tests run several times faster without it.
 pg_start() {
 	pg__install || return 1
 	local bin
@@ -117,7 +120,7 @@ pg_start() {
 			return 1
 		}
 		if pg__as_owner "$bin/pg_ctl" -D "$GATEHOUSE_PG_DIR/data" -l "$GATEHOUSE_PG_DIR/server.log" -w -t 60 \
-			-o "-p $port -k $GATEHOUSE_PG_DIR -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=300" \
+			-o "-p $port -k $GATEHOUSE_PG_DIR -c listen_addresses=127.0.0.1 ${GATEHOUSE_PG_OPTIONS:--c fsync=on} -c max_connections=300" \
 			start >/dev/null; then
 			export GATEHOUSE_PG_PORT=$port
 			export GATEHOUSE_TEST_POSTGRES_DSN="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"

@@ -28,6 +28,8 @@ func commands() []command {
 		{"migrate", "apply the database migrations and exit", runMigrate},
 		{"user", "manage users (user create)", runUser},
 		{"keys", "manage signing keys (keys rotate)", runKeys},
+		{"ticket", "issue one-time sign-in tickets (ticket issue)", runTicket},
+		{"loadtest", "measure a running server (loadtest --mode chain|verify|login|baseline)", runLoadtest},
 		{"version", "print the version", runVersion},
 	}
 }

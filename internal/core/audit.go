@@ -23,6 +23,28 @@ const (
 	EventKeyRotated         = "key_rotated"
 )
 
+// Audit event types of clients and app-backend sessions.
+const (
+	EventClientCreated       = "client_created"
+	EventClientUpdated       = "client_updated"
+	EventClientDeleted       = "client_deleted"
+	EventClientSecretRotated = "client_secret_rotated"
+	EventClientAuthFailed    = "client_auth_failed"
+	EventAppSessionCreated   = "app_session_created"
+)
+
+// Audit event types of second factors and risk.
+const (
+	EventMFAEnrollStarted = "mfa_enrollment_started"
+	EventMFAEnrolled      = "mfa_enrolled"
+	EventMFAChallenged    = "mfa_challenged"
+	EventMFASucceeded     = "mfa_succeeded"
+	EventMFAFailed        = "mfa_failed"
+	EventRecoveryCodeUsed = "recovery_code_used"
+	EventMFAReset         = "mfa_reset"
+	EventLoginHighRisk    = "login_high_risk"
+)
+
 // Meta describes who asked and from where; it goes into audit events and sessions.
 type Meta struct {
 	IP        string

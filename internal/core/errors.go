@@ -14,6 +14,7 @@ const (
 	CodeInvalidRequest         = "invalid_request"
 	CodeInvalidGrant           = "invalid_grant"
 	CodeInvalidCredentials     = "invalid_credentials"
+	CodeInvalidClient          = "invalid_client"
 	CodeInvalidTicket          = "invalid_ticket"
 	CodeInvalidIDToken         = "invalid_id_token"
 	CodeMFARequired            = "mfa_required"

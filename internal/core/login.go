@@ -21,6 +21,17 @@ type PasswordLogin struct {
 	Password string
 	ClientID string
 	Meta
+	// CanChallenge: the caller can answer with an MFA challenge (the native
+	// family). Otherwise a sign-in that needs a second factor fails with
+	// CodeMFARequired.
+	CanChallenge bool
+	// Scope and Lifetime shape the session of an OAuth 2.0 password grant
+	// (see SessionParams).
+	Scope    string
+	Lifetime time.Duration
+	// RefuseRestricted makes a sign-in whose tokens would only allow a
+	// password change fail with CodePasswordChangeRequired instead.
+	RefuseRestricted bool
 }
 
 // LoginPassword signs a user in with a password. Unknown users, wrong
@@ -28,7 +39,11 @@ type PasswordLogin struct {
 // work done (a dummy hash for unknown users).
 func (s *Service) LoginPassword(ctx context.Context, in PasswordLogin) (LoginResult, error) {
 	res, err := s.loginPassword(ctx, in)
-	s.metrics.Login(loginOutcome(err))
+	outcome := loginOutcome(err)
+	if err == nil && res.Challenge != nil {
+		outcome = "mfa_challenge"
+	}
+	s.metrics.Login(outcome)
 	return res, err
 }
 
@@ -74,16 +89,30 @@ func (s *Service) loginPassword(ctx context.Context, in PasswordLogin) (LoginRes
 		s.audit(ctx, event(EventLoginFailed, in.TenantID, u.ID, in.Meta, map[string]any{"reason": "account_" + u.Status}))
 		return LoginResult{}, newError(CodeAccountDisabled, "the account is "+u.Status)
 	}
+	f, risk, err := s.passwordRisk(ctx, u, in, now, userKey, ipKey)
+	if err != nil {
+		return LoginResult{}, err
+	}
 	if err := s.store.ResetThrottle(ctx, in.TenantID, userKey); err != nil {
 		return LoginResult{}, fmt.Errorf("reset throttle: %w", err)
 	}
 	if rehash {
 		u = s.upgradeHash(ctx, u, in.Password)
 	}
-	res, err := s.startSession(ctx, u, SessionParams{ClientID: in.ClientID, AMR: []string{"pwd"}, IP: in.IP, UserAgent: in.UserAgent})
+	if risk.RequireMFA && f.totp != nil {
+		return s.secondFactorNeeded(ctx, u, in, f, risk)
+	}
+	if in.RefuseRestricted && s.passwordState(u, now).Restricted {
+		s.audit(ctx, event(EventLoginFailed, in.TenantID, u.ID, in.Meta, map[string]any{"reason": "password_change_required", "client_id": in.ClientID}))
+		return LoginResult{}, newError(CodePasswordChangeRequired, "the password must be changed first")
+	}
+	res, err := s.startSession(ctx, u, SessionParams{ClientID: in.ClientID, AMR: []string{"pwd"}, IP: in.IP, UserAgent: in.UserAgent,
+		Scope: in.Scope, Lifetime: in.Lifetime})
 	if err != nil {
 		return LoginResult{}, err
 	}
+	res.Risk = &risk
+	s.rememberDevices(ctx, u, in.Meta)
 	s.audit(ctx, store.AuditEvent{Type: EventLoginSucceeded, TenantID: u.TenantID, UserID: u.ID, SessionID: res.Session.ID,
 		IP: in.IP, UserAgent: in.UserAgent, Details: map[string]any{"method": "pwd", "client_id": in.ClientID}})
 	return res, nil

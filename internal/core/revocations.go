@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -124,5 +125,8 @@ func (s *Service) WatchRevocations(ctx context.Context, interval time.Duration) 
 // that can no longer be used.
 func (s *Service) Sweep(ctx context.Context) error {
 	now := s.clock.Now()
+	if err := s.store.SweepMFA(ctx, now, now.Add(-time.Hour)); err != nil {
+		return fmt.Errorf("sweep mfa: %w", err)
+	}
 	return s.store.Sweep(ctx, now, now.Add(-s.policy.ReuseLeeway))
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/federation"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/token"
@@ -31,6 +32,13 @@ type Policy struct {
 	PasswordMaxAge     time.Duration
 	PasswordWarnBefore time.Duration
 	PasswordGrace      time.Duration
+	// MFAMode is always, adaptive or off (see requiresSecondFactor); empty is always.
+	MFAMode string
+	// MFARiskLevel is the risk level (medium or high) from which adaptive
+	// mode asks for a second factor; empty is medium.
+	MFARiskLevel string
+	// TicketMaxTTL caps the lifetime of one-time tickets (default 5m).
+	TicketMaxTTL time.Duration
 }
 
 // failureWindow is how long a failed login counts towards a lockout.
@@ -59,6 +67,13 @@ type Deps struct {
 	Logger  *slog.Logger
 	// AdminKey is the bearer key for the admin API; compared in constant time.
 	AdminKey string
+
+	// TOTPSealer encrypts TOTP secrets at rest; without it, TOTP factors
+	// cannot be enrolled or checked.
+	TOTPSealer *token.Sealer
+	// KeyedHash hashes known devices and recovery codes; without it, a
+	// random key is used and known devices are forgotten at restart.
+	KeyedHash *token.KeyedHash
 }
 
 // Service is the core of Gatehouse.
@@ -73,6 +88,11 @@ type Service struct {
 	policy   Policy
 	adminKey string
 	revoked  *revocations
+	fed      *federation.Verifier // ID tokens of external providers
+	apps     *appState
+
+	totpSealer *token.Sealer    // TOTP secrets at rest
+	keyed      *token.KeyedHash // known devices and recovery codes
 }
 
 // New returns a Service. It does not touch the store; call SyncRevocations
@@ -101,6 +121,11 @@ func New(d Deps, p Policy) (*Service, error) {
 		policy:   p,
 		adminKey: d.AdminKey,
 		revoked:  newRevocations(),
+		fed:      newVerifier(d),
+		apps:     newAppState(),
+
+		totpSealer: d.TOTPSealer,
+		keyed:      keyedHashOrRandom(d.KeyedHash),
 	}, nil
 }
 

@@ -19,6 +19,12 @@ type LoginResult struct {
 	ExpiresIn    int // access token lifetime in seconds
 	Password     PasswordState
 	Claims       token.Claims
+
+	// Risk is the assessment of a password sign-in; nil for other sign-ins.
+	Risk *RiskAssessment
+	// Challenge is set, instead of tokens and a session, when the sign-in
+	// needs a second factor (complete it with VerifyMFA).
+	Challenge *Challenge
 }
 
 // DefaultClientID is the client of sign-ins that name none.
@@ -33,6 +39,8 @@ type SessionParams struct {
 	UserAgent string
 	Kind      string // store.SessionUser (default) or store.SessionApp
 	Payload   string
+	// Scope is the OAuth 2.0 scope granted to the session (space-separated).
+	Scope string
 	// Lifetime overrides the session's absolute lifetime (app sessions).
 	Lifetime time.Duration
 }
@@ -63,6 +71,7 @@ func (s *Service) startSession(ctx context.Context, u store.User, p SessionParam
 		IP:         p.IP,
 		UserAgent:  p.UserAgent,
 		Payload:    p.Payload,
+		Scope:      p.Scope,
 		CreatedAt:  now,
 		LastUsedAt: now,
 		AuthTime:   now,
@@ -135,6 +144,7 @@ func (s *Service) accessClaims(u store.User, sess store.Session, jti string, iat
 		AMR:       sess.AMR,
 		Actor:     sess.Actor,
 		Payload:   sess.Payload,
+		Scope:     sess.Scope,
 	}
 }
 

@@ -27,7 +27,7 @@ func StatusOf(code string) int {
 	case core.CodeInvalidRequest, core.CodeInvalidGrant, core.CodeInvalidTicket:
 		return http.StatusBadRequest
 	case core.CodeInvalidCredentials, core.CodeInvalidIDToken, core.CodeUnauthorized,
-		core.CodeMFARequired, core.CodeInvalidMFACode:
+		core.CodeMFARequired, core.CodeInvalidMFACode, core.CodeInvalidClient:
 		return http.StatusUnauthorized
 	case core.CodeAccountDisabled, core.CodeForbidden, core.CodePasswordChangeRequired:
 		return http.StatusForbidden

@@ -189,12 +189,17 @@ func short(err error) string {
 }
 
 // requireBearer is the request validation's authentication: the request
-// must present an `Authorization: Bearer` credential (whether it is a
-// good one is the server's business, not the document's).
+// must present an `Authorization: Bearer` credential, or `Basic` for a
+// basic scheme (whether it is a good one is the server's business, not
+// the document's).
 func requireBearer(_ context.Context, in *openapi3filter.AuthenticationInput) error {
 	h := in.RequestValidationInput.Request.Header.Get("Authorization")
-	if len(h) <= len("Bearer ") || !strings.EqualFold(h[:len("Bearer ")], "Bearer ") {
-		return errors.New("no bearer credential")
+	scheme := "Bearer "
+	if in.SecurityScheme != nil && strings.EqualFold(in.SecurityScheme.Scheme, "basic") {
+		scheme = "Basic "
+	}
+	if len(h) <= len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {
+		return errors.New("no " + strings.ToLower(scheme) + "credential")
 	}
 	return nil
 }

@@ -101,7 +101,7 @@ func exerciseNative(t *testing.T, env *servertest.Env, check checkFunc) {
 		body         any
 		restrictedOK bool
 	}{
-		{"POST", "/auth/logout", nil, true},
+		{"POST", "/auth/logout", nil, false},
 		{"GET", "/auth/me", nil, false},
 		{"GET", "/auth/sessions", nil, false},
 		{"DELETE", "/auth/sessions/no-such-session", nil, false},

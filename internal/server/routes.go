@@ -2,12 +2,17 @@ package server
 
 import (
 	"context"
+	"maps"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/httpapi"
 	"github.com/gatehouse-auth/gatehouse/internal/httpapi/admin"
+	"github.com/gatehouse-auth/gatehouse/internal/httpapi/app"
+	"github.com/gatehouse-auth/gatehouse/internal/httpapi/legacy"
 	"github.com/gatehouse-auth/gatehouse/internal/httpapi/native"
+	"github.com/gatehouse-auth/gatehouse/internal/httpapi/oauth2"
 	"github.com/gatehouse-auth/gatehouse/internal/httpapi/wellknown"
 	"github.com/gatehouse-auth/gatehouse/internal/openapi"
 )
@@ -28,12 +33,31 @@ func (s *Server) routes() http.Handler {
 		_, _ = w.Write(openapi.Document())
 	})
 
-	wellknown.New(s.Keys, s.Config.Issuer).Register(mux)
+	wk := wellknown.New(s.Keys, s.Config.Issuer)
+	if s.Config.FamilyEnabled("oauth2") {
+		maps.Copy(wk.Extra, oauth2.Discovery(s.Config.Issuer))
+	}
+	wk.Register(mux)
 	admin.New(s.Service, ip, s.log).Register(mux)
+	mux.Handle("/debug/pprof/", s.pprofHandler()) // admin key only
 	if s.Config.FamilyEnabled("native") {
 		native.New(s.Service, ip, s.log).Register(mux)
 	}
-	return httpapi.Observe(unmatched(mux), s.Metrics, s.log)
+	// styles answer unmatched paths of an enabled family in its own error style.
+	styles := map[string]func(http.ResponseWriter, int){}
+	if s.Config.FamilyEnabled("legacy") {
+		legacy.New(s.Service, ip, s.log).Register(mux)
+		styles["/bo/"] = legacy.WriteStatus
+	}
+	if s.Config.FamilyEnabled("app") {
+		app.New(s.Service, ip, s.log).Register(mux)
+		styles["/api/v1/"] = app.WriteStatus
+	}
+	if s.Config.FamilyEnabled("oauth2") {
+		oauth2.New(s.Service, ip, s.log).Register(mux)
+		styles["/oauth2/"] = oauth2.WriteStatus
+	}
+	return httpapi.Observe(unmatched(mux, styles), s.Metrics, s.log)
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -47,8 +71,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 }
 
 // unmatched answers paths and methods that no route serves in the native
-// error style (404 or 405 with Allow) instead of the mux's plain text.
-func unmatched(mux *http.ServeMux) http.Handler {
+// error style (404 or 405 with Allow) instead of the mux's plain text, or in
+// the style of styles' longest path prefix that matches.
+func unmatched(mux *http.ServeMux, styles map[string]func(http.ResponseWriter, int)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern != "" {
 			mux.ServeHTTP(w, r)
@@ -64,7 +89,13 @@ func unmatched(mux *http.ServeMux) http.Handler {
 		if status != http.StatusMethodNotAllowed {
 			status = http.StatusNotFound
 		}
-		httpapi.WriteStatus(w, status)
+		write, longest := httpapi.WriteStatus, 0
+		for prefix, style := range styles {
+			if len(prefix) > longest && strings.HasPrefix(r.URL.Path, prefix) {
+				write, longest = style, len(prefix)
+			}
+		}
+		write(w, status)
 	})
 }
 

@@ -83,6 +83,14 @@ func assemble(ctx context.Context, cfg config.Config, opts Options, st store.Sto
 	if err != nil {
 		return nil, err
 	}
+	totpSealer, err := token.NewSealer(master, "totp-secrets")
+	if err != nil {
+		return nil, err
+	}
+	keyed, err := token.NewKeyedHash(master, "mfa-and-devices")
+	if err != nil {
+		return nil, err
+	}
 	keys, err := token.NewKeySet(ctx, st, keySealer, token.KeySetOptions{
 		Issuer: cfg.Issuer, Alg: cfg.SigningAlg, AccessTTL: cfg.AccessTokenTTL, Now: clock.Now, Logger: log,
 	})
@@ -97,12 +105,16 @@ func assemble(ctx context.Context, cfg config.Config, opts Options, st store.Sto
 	svc, err := core.New(core.Deps{
 		Store: st, Keys: keys, Hasher: password.New(params, 0, 0), Sealer: retrySealer,
 		Clock: clock, Metrics: m, Logger: log, AdminKey: adminKey,
+		TOTPSealer: totpSealer, KeyedHash: keyed,
 	}, PolicyOf(cfg))
 	if err != nil {
 		return nil, err
 	}
 	if err := svc.EnsureTenant(ctx, core.DefaultTenant, "Default"); err != nil {
 		return nil, fmt.Errorf("default tenant: %w", err)
+	}
+	if err := svc.SyncProviders(ctx, providersOf(cfg)); err != nil {
+		return nil, fmt.Errorf("providers: %w", err)
 	}
 	if err := svc.SyncRevocations(ctx); err != nil {
 		return nil, fmt.Errorf("revocations: %w", err)
@@ -130,6 +142,9 @@ func PolicyOf(cfg config.Config) core.Policy {
 		PasswordMaxAge:     cfg.PasswordMaxAge,
 		PasswordWarnBefore: cfg.PasswordWarnBefore,
 		PasswordGrace:      cfg.PasswordGrace,
+		MFAMode:            cfg.MFAMode,
+		MFARiskLevel:       cfg.MFARiskLevel,
+		TicketMaxTTL:       cfg.TicketMaxTTL,
 	}
 }
 

@@ -99,6 +99,9 @@ type Store interface {
 
 	FederationStore
 	MFAStore
+	ClientStore
+	AppSessionStore
+	OAuth2Store
 
 	// Sweep deletes refresh tokens and sessions expired before now and
 	// clears leeway retry data older than retryBefore. It keeps revocation
@@ -164,6 +167,7 @@ type Session struct {
 	IP         string
 	UserAgent  string
 	Payload    string
+	Scope      string // OAuth 2.0 scope granted to the session (space-separated); empty for other sign-ins
 	CreatedAt  time.Time
 	LastUsedAt time.Time
 	ExpiresAt  time.Time // absolute lifetime; never extended

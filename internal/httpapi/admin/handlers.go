@@ -34,9 +34,17 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /admin/users/{id}", h.authed(h.deleteUser))
 	mux.HandleFunc("GET /admin/users/{id}/sessions", h.authed(h.userSessions))
 	mux.HandleFunc("DELETE /admin/users/{id}/sessions", h.authed(h.revokeUserSessions))
+	mux.HandleFunc("DELETE /admin/users/{id}/mfa", h.authed(h.resetMFA))
 	mux.HandleFunc("DELETE /admin/sessions/{id}", h.authed(h.revokeSession))
 	mux.HandleFunc("POST /admin/keys/rotate", h.authed(h.rotateKeys))
+	mux.HandleFunc("POST /admin/tickets", h.authed(h.createTicket))
+	mux.HandleFunc("POST /admin/providers", h.authed(h.createProvider))
+	mux.HandleFunc("GET /admin/providers", h.authed(h.listProviders))
+	mux.HandleFunc("GET /admin/providers/{name}", h.authed(h.getProvider))
+	mux.HandleFunc("DELETE /admin/providers/{name}", h.authed(h.deleteProvider))
 	mux.HandleFunc("GET /admin/audit", h.authed(h.audit))
+	h.registerClients(mux)
+	mux.HandleFunc("PATCH /admin/clients/{id}", h.authed(h.patchClient))
 }
 
 // request is an authenticated admin request.
@@ -53,12 +61,9 @@ func (h *Handler) fail(w http.ResponseWriter, err error) { httpapi.WriteError(w,
 func (h *Handler) authed(next func(http.ResponseWriter, *request)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		tid := r.Header.Get("X-Tenant-ID")
-		if tid == "" {
-			tid = core.DefaultTenant
-		}
-		if !core.ValidID(tid) {
-			h.fail(w, &httpapi.RequestError{Status: http.StatusBadRequest, Message: "X-Tenant-ID must be 1-64 characters of A-Za-z0-9._-"})
+		tid, err := httpapi.Tenant(r)
+		if err != nil {
+			h.fail(w, err)
 			return
 		}
 		a, err := h.svc.AuthenticateAdmin(r.Context(), tid, httpapi.BearerToken(r))

@@ -26,11 +26,14 @@ func New(svc *core.Service, ip httpapi.ClientIP, log *slog.Logger) *Handler {
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /auth/login", h.login)
 	mux.HandleFunc("POST /auth/refresh", h.refresh)
-	mux.HandleFunc("POST /auth/logout", h.authed(true, h.logout))
+	mux.HandleFunc("POST /auth/ticket/signin", h.ticketSignin)
+	mux.HandleFunc("POST /auth/id-token/signin", h.idTokenSignin)
+	mux.HandleFunc("POST /auth/logout", h.authed(false, h.logout))
 	mux.HandleFunc("GET /auth/me", h.authed(false, h.me))
 	mux.HandleFunc("GET /auth/sessions", h.authed(false, h.sessions))
 	mux.HandleFunc("DELETE /auth/sessions/{id}", h.authed(false, h.deleteSession))
 	mux.HandleFunc("POST /auth/password/change", h.authed(true, h.changePassword))
+	h.registerMFA(mux)
 }
 
 func (h *Handler) meta(r *http.Request) core.Meta {
@@ -40,16 +43,7 @@ func (h *Handler) meta(r *http.Request) core.Meta {
 func (h *Handler) fail(w http.ResponseWriter, err error) { httpapi.WriteError(w, h.log, err) }
 
 // tenant returns the tenant named by X-Tenant-ID (default "default").
-func tenant(r *http.Request) (string, error) {
-	t := r.Header.Get("X-Tenant-ID")
-	if t == "" {
-		return core.DefaultTenant, nil
-	}
-	if !core.ValidID(t) {
-		return "", &httpapi.RequestError{Status: http.StatusBadRequest, Message: "X-Tenant-ID must be 1-64 characters of A-Za-z0-9._-"}
-	}
-	return t, nil
-}
+func tenant(r *http.Request) (string, error) { return httpapi.Tenant(r) }
 
 // authed requires a valid access token of the request's tenant.
 // allowRestricted admits tokens that only allow a password change.
@@ -94,6 +88,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := h.svc.LoginPassword(r.Context(), core.PasswordLogin{
 		TenantID: tid, Username: req.Username, Password: req.Password, ClientID: req.ClientID, Meta: h.meta(r),
+		CanChallenge: true,
 	})
 	if err != nil {
 		h.fail(w, err)

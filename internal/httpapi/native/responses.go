@@ -76,7 +76,10 @@ func NewUserInfo(u store.User, pw core.PasswordState) *UserInfo {
 
 // NewLoginResponse converts the core's sign-in result.
 func NewLoginResponse(r core.LoginResult) LoginResponse {
-	return LoginResponse{
+	if r.Challenge != nil {
+		return challengeResponse(r)
+	}
+	resp := LoginResponse{
 		AccessToken:        r.AccessToken,
 		RefreshToken:       r.RefreshToken,
 		TokenType:          "Bearer",
@@ -86,6 +89,8 @@ func NewLoginResponse(r core.LoginResult) LoginResponse {
 		PasswordExpiresIn:  r.Password.ExpiresInDays,
 		PasswordWarning:    r.Password.Warning,
 	}
+	withRisk(&resp, r.Risk)
+	return resp
 }
 
 // NewSessionInfo converts a session; current marks the caller's own.

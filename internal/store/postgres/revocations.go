@@ -15,8 +15,12 @@ import (
 
 // Revocation reasons chosen by the store itself.
 const (
-	reasonUserDeleted     = "user_deleted"
-	reasonTokenReused     = "refresh_token_reused"
+	reasonUserDeleted = "user_deleted"
+	reasonTokenReused = "refresh_token_reused"
+)
+
+// Paging bounds of ListRevocations.
+const (
 	defaultRevocationPage = 1000
 	maxRevocationPage     = 10000
 )

@@ -27,6 +27,8 @@ func (s *Store) Sweep(ctx context.Context, now, retryBefore time.Time) error {
 		{"retry data", `UPDATE refresh_tokens SET retry_data = NULL
 			WHERE retry_data IS NOT NULL AND rotated_at < $1`, retryBefore},
 		{"revocations", `DELETE FROM revocations WHERE exp < $1`, now},
+		{"tickets", `DELETE FROM tickets WHERE expires_at <= $1`, now},
+		{"id token replay entries", `DELETE FROM id_token_replay WHERE exp <= $1`, now},
 	}
 	for _, st := range steps {
 		if _, err := s.pool.Exec(ctx, st.sql, ts(st.arg)); err != nil {

@@ -10,15 +10,47 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
-// RotateRefreshToken implements store.Store. Everything happens in one
-// write transaction. The winning path is three statements: a conditional
-// UPDATE of the presented token (only an active token of a live user
-// session matches, so of concurrent callers exactly one sees a row), the
-// session's last-use UPDATE and the successor INSERT, plus the user read.
-// Reuse commits its revocation: it is an answer, not an error.
+// Statements of a won rotation. The batched path (groupcommit.go) keeps
+// them prepared on the writer connection; the single-transaction path runs
+// the very same text.
+const (
+	// markRotatedSQL is the conditional UPDATE: only an active token of a
+	// live user session matches, so of concurrent callers exactly one sees
+	// a row. ?1 now, ?2 successor hash, ?3 retry data, ?4 presented hash,
+	// ?5 tenant, ?6 the rotating session kind.
+	markRotatedSQL = `UPDATE refresh_tokens
+		SET rotated_at = ?1, successor_hash = ?2, retry_data = ?3
+		WHERE token_hash = ?4 AND tenant_id = ?5
+		  AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > ?1
+		  AND EXISTS (SELECT 1 FROM sessions s
+		              WHERE s.tenant_id = refresh_tokens.tenant_id AND s.id = refresh_tokens.session_id
+		                AND s.revoked_at IS NULL AND s.expires_at > ?1 AND s.kind = ?6)
+		RETURNING session_id, generation`
+	touchSessionSQL = `UPDATE sessions SET last_used_at = ?
+		WHERE tenant_id = ? AND id = ? RETURNING ` + sessionCols
+	insertSuccessorSQL = `INSERT INTO refresh_tokens
+		(token_hash, tenant_id, session_id, generation, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`
+	sessionUserSQL = `SELECT ` + userCols + ` FROM users WHERE tenant_id = ? AND id = ?`
+)
+
+// RotateRefreshToken implements store.Store. A rotation that wins (the
+// common case) is committed by the group committer together with the
+// rotations queued alongside it, each in its own savepoint, and answered
+// only after the commit. Anything else (a retry, a reuse, an invalid
+// token) is decided by the full path in a transaction of its own. Reuse
+// commits its revocation: it is an answer, not an error.
 func (s *Store) RotateRefreshToken(ctx context.Context, req store.RotateRequest) (store.RotateResult, error) {
-	var res store.RotateResult
-	err := s.write(ctx, func(c *sql.Conn) error {
+	if err := s.usable(); err != nil {
+		return store.RotateResult{}, wrap("rotate refresh token", err)
+	}
+	res, won, err := s.commits.rotate(ctx, req)
+	if err != nil {
+		return store.RotateResult{}, wrap("rotate refresh token", err)
+	}
+	if won {
+		return res, nil
+	}
+	err = s.write(ctx, func(c *sql.Conn) error {
 		var err error
 		res, err = rotate(ctx, c, req)
 		return err
@@ -29,33 +61,38 @@ func (s *Store) RotateRefreshToken(ctx context.Context, req store.RotateRequest)
 	return res, nil
 }
 
+// rotate is the full rotation in the transaction of c. The winning path is
+// three statements: the conditional UPDATE of the presented token, the
+// session's last-use UPDATE and the successor INSERT, plus the user read.
 func rotate(ctx context.Context, c *sql.Conn, req store.RotateRequest) (store.RotateResult, error) {
-	var sessionID string
-	var generation int
-	err := c.QueryRowContext(ctx, `UPDATE refresh_tokens
-		SET rotated_at = ?1, successor_hash = ?2, retry_data = ?3
-		WHERE token_hash = ?4 AND tenant_id = ?5
-		  AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > ?1
-		  AND EXISTS (SELECT 1 FROM sessions s
-		              WHERE s.tenant_id = refresh_tokens.tenant_id AND s.id = refresh_tokens.session_id
-		                AND s.revoked_at IS NULL AND s.expires_at > ?1 AND s.kind = ?6)
-		RETURNING session_id, generation`,
-		req.Now.UnixMicro(), req.New.Hash, req.RetryData, req.PresentedHash, req.TenantID, store.SessionUser).
-		Scan(&sessionID, &generation)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
+	sessionID, generation, ok, err := markRotated(ctx, c, req)
+	if err != nil {
+		return store.RotateResult{}, err
+	}
+	if !ok {
 		return notRotated(ctx, c, req)
-	case err != nil:
-		return store.RotateResult{}, fmt.Errorf("mark token rotated: %w", err)
 	}
 	return rotated(ctx, c, req, sessionID, generation)
 }
 
+// markRotated runs the conditional UPDATE; ok is false when the token was
+// not an active token of a live user session (nothing was written).
+func markRotated(ctx context.Context, q querier, req store.RotateRequest) (sessionID string, generation int, ok bool, err error) {
+	err = q.QueryRowContext(ctx, markRotatedSQL,
+		req.Now.UnixMicro(), req.New.Hash, req.RetryData, req.PresentedHash, req.TenantID, store.SessionUser).
+		Scan(&sessionID, &generation)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", 0, false, nil
+	case err != nil:
+		return "", 0, false, fmt.Errorf("mark token rotated: %w", err)
+	}
+	return sessionID, generation, true, nil
+}
+
 // rotated finishes a won rotation: touch the session, insert the successor.
-func rotated(ctx context.Context, c *sql.Conn, req store.RotateRequest, sessionID string, generation int) (store.RotateResult, error) {
-	sess, err := scanSession(c.QueryRowContext(ctx, `UPDATE sessions SET last_used_at = ?
-		WHERE tenant_id = ? AND id = ? RETURNING `+sessionCols,
-		req.Now.UnixMicro(), req.TenantID, sessionID))
+func rotated(ctx context.Context, q querier, req store.RotateRequest, sessionID string, generation int) (store.RotateResult, error) {
+	sess, err := scanSession(q.QueryRowContext(ctx, touchSessionSQL, req.Now.UnixMicro(), req.TenantID, sessionID))
 	if err != nil {
 		return store.RotateResult{}, fmt.Errorf("touch session: %w", err)
 	}
@@ -70,10 +107,11 @@ func rotated(ctx context.Context, c *sql.Conn, req store.RotateRequest, sessionI
 		nt.CreatedAt = req.Now
 	}
 	nt.CreatedAt = toMicro(nt.CreatedAt)
-	if err := insertToken(ctx, c, nt); err != nil {
+	if _, err := q.ExecContext(ctx, insertSuccessorSQL, nt.Hash, nt.TenantID, nt.SessionID, nt.Generation,
+		micros(nt.CreatedAt), nt.ExpiresAt.UnixMicro()); err != nil {
 		return store.RotateResult{}, fmt.Errorf("insert successor: %w", err)
 	}
-	u, err := getUser(ctx, c, req.TenantID, sess.UserID)
+	u, err := scanUser(q.QueryRowContext(ctx, sessionUserSQL, req.TenantID, sess.UserID))
 	if err != nil {
 		return store.RotateResult{}, fmt.Errorf("session user: %w", err)
 	}

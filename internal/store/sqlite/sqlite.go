@@ -47,9 +47,10 @@ type Options struct {
 
 // Store is the SQLite store. It is safe for concurrent use.
 type Store struct {
-	writer *sql.DB // exactly one connection: every write goes through it
-	reader *sql.DB // read-only connections
-	closed atomic.Bool
+	writer  *sql.DB // exactly one connection: every write goes through it
+	reader  *sql.DB // read-only connections
+	commits *committer
+	closed  atomic.Bool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -81,7 +82,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite: create database file: %w", err)
 	}
 
-	writer, err := sql.Open("sqlite", dsn(abs, busy, "journal_mode(WAL)", "synchronous("+syncMode+")"))
+	// _txlock makes the transactions of database/sql (the group commit's)
+	// start with BEGIN IMMEDIATE too.
+	writer, err := sql.Open("sqlite", dsn(abs, busy, "journal_mode(WAL)", "synchronous("+syncMode+")")+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite writer: %w", err)
 	}
@@ -108,7 +111,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		_ = writer.Close()
 		return nil, fmt.Errorf("open sqlite reader: %w", mapErr(err))
 	}
-	return &Store{writer: writer, reader: reader}, nil
+	return &Store{writer: writer, reader: reader, commits: newCommitter(writer)}, nil
 }
 
 // normalise validates the options and fills in the defaults.
@@ -167,6 +170,7 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	s.commits.stop()
 	rerr := s.reader.Close()
 	werr := s.writer.Close()
 	if err := errors.Join(rerr, werr); err != nil {

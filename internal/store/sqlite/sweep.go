@@ -21,6 +21,10 @@ var sweepSteps = []struct{ name, sql string }{
 		(SELECT rowid FROM refresh_tokens WHERE retry_data IS NOT NULL AND rotated_at < ?2 LIMIT ?3)`},
 	{"expired revocations", `DELETE FROM revocations WHERE seq IN
 		(SELECT seq FROM revocations WHERE exp <= ?1 LIMIT ?3)`},
+	{"expired tickets", `DELETE FROM tickets WHERE rowid IN
+		(SELECT rowid FROM tickets WHERE expires_at <= ?1 LIMIT ?3)`},
+	{"expired id token replay entries", `DELETE FROM id_token_replay WHERE rowid IN
+		(SELECT rowid FROM id_token_replay WHERE exp <= ?1 LIMIT ?3)`},
 }
 
 // Sweep implements store.Store. It works in batches of short transactions;

@@ -21,7 +21,7 @@ type querier interface {
 // database write lock up front (waiting up to the busy timeout), so a
 // transaction never has to upgrade a read lock and two writers, even in two
 // processes, cannot deadlock. Errors of fn are returned as they are.
-func (s *Store) write(ctx context.Context, fn func(c *sql.Conn) error) (err error) {
+func (s *Store) write(ctx context.Context, fn func(c *sql.Conn) error) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
@@ -31,31 +31,26 @@ func (s *Store) write(ctx context.Context, fn func(c *sql.Conn) error) (err erro
 	}
 	defer c.Close()
 
-	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		// A failed BEGIN may still leave a transaction open (for example when
-		// the context ends while the statement runs): make sure it is gone.
-		rollback(c)
-		return fmt.Errorf("begin: %w", mapErr(err))
-	}
-	done := false
+	committed := false
+	// Runs on every failure, including a failed BEGIN (which may still have
+	// opened the transaction) and a panic in fn.
 	defer func() {
-		if !done {
-			rollback(c) // fn panicked
+		if !committed {
+			rollback(c)
 		}
 	}()
-
+	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("begin: %w", mapErr(err))
+	}
 	if err := fn(c); err != nil {
-		done = true
-		rollback(c)
 		return err
 	}
-	done = true
 	// COMMIT must not be cancelled half-way by the caller's context: the
 	// work is done and the caller may already count on it.
 	if _, err := c.ExecContext(context.WithoutCancel(ctx), "COMMIT"); err != nil {
-		rollback(c)
 		return fmt.Errorf("commit: %w", mapErr(err))
 	}
+	committed = true
 	return nil
 }
 

@@ -1,0 +1,122 @@
+package native
+
+import (
+	"net/http"
+
+	"github.com/gatehouse-auth/gatehouse/internal/core"
+	"github.com/gatehouse-auth/gatehouse/internal/httpapi"
+)
+
+// registerMFA adds the second-factor routes.
+func (h *Handler) registerMFA(mux *http.ServeMux) {
+	mux.HandleFunc("POST /auth/mfa/verify", h.mfaVerify)
+	mux.HandleFunc("POST /auth/mfa/totp/enroll", h.authed(false, h.totpEnroll))
+	mux.HandleFunc("POST /auth/mfa/totp/confirm", h.authed(false, h.totpConfirm))
+}
+
+type mfaVerifyRequest struct {
+	ChallengeToken string `json:"challenge_token"`
+	Method         string `json:"method"`
+	Code           string `json:"code"`
+}
+
+// mfaVerify serves POST /auth/mfa/verify: it completes a challenged sign-in.
+func (h *Handler) mfaVerify(w http.ResponseWriter, r *http.Request) {
+	httpapi.NoStore(w)
+	var req mfaVerifyRequest
+	if err := httpapi.DecodeJSON(w, r, &req); err != nil {
+		h.fail(w, err)
+		return
+	}
+	tid, err := tenant(r)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	res, err := h.svc.VerifyMFA(r.Context(), core.MFAVerify{
+		TenantID: tid, ChallengeToken: req.ChallengeToken, Method: req.Method, Code: req.Code, Meta: h.meta(r),
+	})
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	h.writeLogin(w, res)
+}
+
+type totpEnrollRequest struct {
+	// Code is a current code of the active factor, required to replace it.
+	Code string `json:"code"`
+}
+
+// TOTPEnrollResponse is the answer of POST /auth/mfa/totp/enroll.
+type TOTPEnrollResponse struct {
+	Secret     string `json:"secret"`
+	OTPAuthURL string `json:"otpauth_url"`
+}
+
+// totpEnroll serves POST /auth/mfa/totp/enroll.
+func (h *Handler) totpEnroll(w http.ResponseWriter, r *http.Request, p core.Principal) {
+	httpapi.NoStore(w)
+	var req totpEnrollRequest
+	if err := httpapi.DecodeOptionalJSON(w, r, &req); err != nil {
+		h.fail(w, err)
+		return
+	}
+	e, err := h.svc.EnrollTOTP(r.Context(), p, req.Code, h.meta(r))
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, TOTPEnrollResponse{Secret: e.Secret, OTPAuthURL: e.URL})
+}
+
+type totpConfirmRequest struct {
+	Code string `json:"code"`
+}
+
+// TOTPConfirmResponse is the answer of POST /auth/mfa/totp/confirm.
+type TOTPConfirmResponse struct {
+	RecoveryCodes []string `json:"recovery_codes"`
+}
+
+// totpConfirm serves POST /auth/mfa/totp/confirm.
+func (h *Handler) totpConfirm(w http.ResponseWriter, r *http.Request, p core.Principal) {
+	httpapi.NoStore(w)
+	var req totpConfirmRequest
+	if err := httpapi.DecodeJSON(w, r, &req); err != nil {
+		h.fail(w, err)
+		return
+	}
+	codes, err := h.svc.ConfirmTOTP(r.Context(), p, req.Code, h.meta(r))
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, TOTPConfirmResponse{RecoveryCodes: codes})
+}
+
+// withRisk adds a password sign-in's risk assessment to resp.
+func withRisk(resp *LoginResponse, risk *core.RiskAssessment) {
+	if risk == nil {
+		return
+	}
+	methods := risk.RecommendedMethods
+	if methods == nil {
+		methods = []string{}
+	}
+	resp.RiskLevel = risk.Level
+	resp.RiskAssessment = &RiskAssessment{Level: risk.Level, Score: risk.Score, RequireMFA: risk.RequireMFA, RecommendedMFAMethods: methods}
+	resp.MFACheckReason = risk.Reason()
+}
+
+// challengeResponse is the LoginResponse of a sign-in that needs a second
+// factor: the challenge, no tokens and no user details yet.
+func challengeResponse(r core.LoginResult) LoginResponse {
+	var resp LoginResponse
+	withRisk(&resp, r.Risk)
+	resp.RequiresMFA = true
+	resp.ChallengeToken = r.Challenge.Token
+	resp.RequiredMFAMethods = r.Challenge.Methods
+	resp.MFACheckReason = r.Challenge.Reason
+	return resp
+}
