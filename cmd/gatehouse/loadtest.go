@@ -28,7 +28,8 @@ Modes:
             command serves in a separate process
 
 Figures depend on the machine: compare them as ratios to the baseline of the
-same run (--compare runs it first with the same -c and -d). The run creates its
+same run (--compare measures it too, with the same -c and -d; --slices N
+alternates the two in N slices). The run creates its
 own users (and an app client) through the admin API and deletes them at the
 end. It refuses targets that are not loopback unless --allow-remote.`
 
@@ -58,7 +59,8 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	endpoint := fs.String("endpoint", loadtest.EndpointBoth, "verify: app, me or both (in turn)")
 	loginUsers := fs.Int("login-users", loadtest.DefaultLoginUsers, "login: users signed in round robin")
 	keep := fs.Bool("keep-data", false, "leave the run's users and client on the server")
-	compare := fs.Bool("compare", false, "run the baseline first with the same -c and -d and print the ratio")
+	compare := fs.Bool("compare", false, "measure the baseline too, with the same -c and -d, and print the ratio")
+	slices := fs.Int("slices", 1, "with --compare: alternate baseline and mode in this many slices of the duration (steadier ratios on a busy machine)")
 	quiet := fs.Bool("quiet", false, "print only the JSON line")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -80,7 +82,7 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		Target: *target, Mode: *mode, Concurrency: *conc, Duration: *dur, MaxRequests: *maxReq,
 		AdminKey: key, Tenant: *tenant, AllowRemote: *allowRemote, Cold: *cold, HotSet: *hotSet,
 		ColdTokens: *coldTokens, Endpoint: *endpoint, LoginUsers: *loginUsers, KeepData: *keep,
-		Compare: *compare, BaselineCommand: selfBaseline,
+		Compare: *compare, Slices: *slices, BaselineCommand: selfBaseline,
 	}
 	if !*quiet {
 		cfg.Progress = func(format string, a ...any) { fmt.Fprintf(stderr, "loadtest: "+format+"\n", a...) }

@@ -19,14 +19,14 @@ type chainState struct {
 	buf     bytes.Buffer
 }
 
-// runChain signs each client in once, then has it refresh its own chain,
+// prepareChain signs each client in once; its phase has each client refresh its own chain,
 // always presenting the newest token. A failed refresh breaks the chain
 // (the token may have rotated without an answer): the client signs in
 // again, outside the measured latency, and the run counts a relogin.
-func (r *run) runChain(ctx context.Context) (Result, error) {
+func (r *run) prepareChain(ctx context.Context) (*phase, error) {
 	users, err := r.fx.createUsers(ctx, min(r.cfg.Concurrency, maxChainUsers))
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	r.cfg.Progress("signing in %d clients", r.cfg.Concurrency)
 	workers := newWorkers(r.cfg.Concurrency, func(i int) any { return &chainState{acct: users[i%len(users)]} })
@@ -37,11 +37,11 @@ func (r *run) runChain(ctx context.Context) (Result, error) {
 		return err
 	})
 	if err != nil {
-		return Result{}, fmt.Errorf("sign in the clients: %w", err)
+		return nil, fmt.Errorf("sign in the clients: %w", err)
 	}
 	var relogins atomic.Int64
-	r.cfg.Progress("measuring")
-	res := measure(ctx, r.cfg, nil, workers, func(ctx context.Context, w *worker) sample {
+	p := &phase{cfg: r.cfg, workers: workers, finish: func(res *Result) { res.Relogins = relogins.Load() }}
+	p.do = func(ctx context.Context, w *worker) sample {
 		st := w.state.(*chainState)
 		p, status, err := r.c.refresh(ctx, st.refresh, &st.buf)
 		if err == nil {
@@ -55,9 +55,8 @@ func (r *run) runChain(ctx context.Context) (Result, error) {
 		relogins.Add(1)
 		r.relogin(ctx, st)
 		return sample{errKey: key}
-	})
-	res.Relogins = relogins.Load()
-	return res, nil
+	}
+	return p, nil
 }
 
 // relogin starts a new chain for st, waiting while the server is busy. On

@@ -81,6 +81,10 @@ type Config struct {
 	// Compare also runs ModeBaseline with the same concurrency and
 	// duration first, so the result carries its ratio to the baseline.
 	Compare bool
+	// Slices splits the duration into this many slices, the mode's
+	// alternating with the baseline's (with Compare), so that a machine
+	// whose load drifts during the run weighs on both alike; default 1.
+	Slices int
 	// BaselineCommand starts the baseline server process (see
 	// StartBaseline); required by ModeBaseline and Compare.
 	BaselineCommand BaselineCommand
@@ -109,6 +113,9 @@ func (c Config) normalise() (Config, error) {
 	if c.LoginUsers == 0 {
 		c.LoginUsers = DefaultLoginUsers
 	}
+	if c.Slices == 0 {
+		c.Slices = 1
+	}
 	if c.Endpoint == "" {
 		c.Endpoint = EndpointBoth
 	}
@@ -125,6 +132,8 @@ func (c Config) normalise() (Config, error) {
 		return c, fmt.Errorf("concurrency %d: want 1 to %d", c.Concurrency, MaxConcurrency)
 	case c.Duration < 0 || c.Duration > MaxDuration:
 		return c, fmt.Errorf("duration %s: want at most %s", c.Duration, MaxDuration)
+	case c.Slices < 1 || c.Slices > 1000 || c.Duration/time.Duration(c.Slices) < 10*time.Millisecond:
+		return c, fmt.Errorf("slices %d: want 1 to 1000, each at least 10ms of the duration", c.Slices)
 	case c.MaxRequests < 0:
 		return c, fmt.Errorf("max requests %d: must not be negative", c.MaxRequests)
 	case c.HotSet < 1 || c.ColdTokens < 1 || c.LoginUsers < 1:

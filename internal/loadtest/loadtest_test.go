@@ -240,6 +240,25 @@ func TestRun_BaselineAndCompare(t *testing.T) {
 	}
 }
 
+func TestRun_CompareInSlices(t *testing.T) {
+	env := newServer(t)
+	cfg := cfgFor(env, loadtest.ModeVerify)
+	cfg.Compare, cfg.Slices, cfg.MaxRequests, cfg.Duration = true, 3, 0, 600*time.Millisecond
+	res, err := loadtest.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	// Each side ran for its three slices: about the duration in all, not three times it.
+	for _, r := range []loadtest.Result{res, *res.Baseline} {
+		if r.Seconds < 0.6 || r.Seconds > 5 || r.Ops == 0 || len(r.Errors) != 0 {
+			t.Fatalf("%s: %.2fs, %d ops, errors %v", r.Mode, r.Seconds, r.Ops, r.Errors)
+		}
+	}
+	if res.Ratio <= 0 {
+		t.Fatalf("no ratio: %+v", res)
+	}
+}
+
 func TestRun_BaselineAlone(t *testing.T) {
 	res, err := loadtest.Run(context.Background(), loadtest.Config{
 		Mode: loadtest.ModeBaseline, Concurrency: 2, Duration: time.Second, MaxRequests: 50, BaselineCommand: selfBaseline,
@@ -266,6 +285,7 @@ func TestRun_Refusals(t *testing.T) {
 		"zero clients":      {func(c *loadtest.Config) { c.Concurrency = -1 }, "concurrency"},
 		"too many clients":  {func(c *loadtest.Config) { c.Concurrency = loadtest.MaxConcurrency + 1 }, "concurrency"},
 		"negative bound":    {func(c *loadtest.Config) { c.MaxRequests = -1 }, "max requests"},
+		"too many slices":   {func(c *loadtest.Config) { c.Slices = 5000 }, "slices"},
 		"unknown endpoint":  {func(c *loadtest.Config) { c.Mode, c.Endpoint = loadtest.ModeVerify, "x" }, "endpoint"},
 		"baseline, no exec": {func(c *loadtest.Config) { c.Mode, c.BaselineCommand = loadtest.ModeBaseline, nil }, "baseline"},
 	} {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -19,99 +20,145 @@ type run struct {
 }
 
 // Run performs the run cfg describes and returns its figures. With
-// cfg.Compare, the baseline runs first with the same concurrency and
-// duration and the result carries the ratio to it.
-func Run(ctx context.Context, cfg Config) (Result, error) {
+// cfg.Compare the baseline is measured too, with the same concurrency and
+// duration, in cfg.Slices slices alternating with the mode's, and the
+// result carries the ratio to it.
+func Run(ctx context.Context, cfg Config) (res Result, err error) {
 	c, err := cfg.normalise()
 	if err != nil {
 		return Result{}, fmt.Errorf("loadtest: %w", err)
 	}
-	var base *Result
-	if c.Compare && c.Mode != ModeBaseline {
+	var base, main *phase
+	if c.Compare || c.Mode == ModeBaseline {
 		bc := c
 		bc.Mode = ModeBaseline
-		b, err := runBaseline(ctx, bc)
+		p, stop, err := prepareBaseline(ctx, bc)
 		if err != nil {
 			return Result{}, fmt.Errorf("loadtest: baseline: %w", err)
 		}
-		base = &b
+		defer stop()
+		base = p
 	}
-	var res Result
 	if c.Mode == ModeBaseline {
-		res, err = runBaseline(ctx, c)
+		main, base = base, nil
 	} else {
-		res, err = runServer(ctx, c)
+		s, err := newServerRun(c)
+		if err != nil {
+			return Result{}, fmt.Errorf("loadtest: %w", err)
+		}
+		defer func() {
+			if cerr := s.close(ctx); cerr != nil && err == nil {
+				err = fmt.Errorf("loadtest: %w", cerr)
+			}
+			res.MaxRSSBytes = s.rss.Load()
+		}()
+		if main, err = s.prepare(ctx); err != nil {
+			return Result{}, fmt.Errorf("loadtest %s: %w", c.Mode, err)
+		}
 	}
-	if err != nil {
-		return Result{}, fmt.Errorf("loadtest %s: %w", c.Mode, err)
+
+	c.Progress("measuring")
+	slice := c.Duration / time.Duration(c.Slices)
+	for range c.Slices {
+		if base != nil {
+			base.slice(ctx, slice)
+		}
+		main.slice(ctx, slice)
 	}
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("loadtest: %w", err)
+	}
+	res = main.result()
 	if base != nil {
-		res.Baseline = base
-		if base.OpsPerSec > 0 {
-			res.Ratio = res.OpsPerSec / base.OpsPerSec
+		b := base.result()
+		res.Baseline = &b
+		if b.OpsPerSec > 0 {
+			res.Ratio = res.OpsPerSec / b.OpsPerSec
 		}
 	}
 	return res, nil
 }
 
-// runBaseline drives the bare handler of a separate process with the same
-// client loop as the other modes.
-func runBaseline(ctx context.Context, cfg Config) (Result, error) {
+// prepareBaseline starts the baseline process; its phase drives the bare
+// handler with the same client loop as the other modes.
+func prepareBaseline(ctx context.Context, cfg Config) (*phase, func(), error) {
 	cfg.Progress("starting the baseline process")
-	p, err := startBaseline(ctx, cfg.BaselineCommand)
+	proc, err := startBaseline(ctx, cfg.BaselineCommand)
 	if err != nil {
-		return Result{}, err
+		return nil, nil, err
 	}
-	defer p.stop()
-	c := &client{hc: newHTTPClient(cfg.Concurrency), base: p.url}
-	defer c.hc.CloseIdleConnections()
+	c := &client{hc: newHTTPClient(cfg.Concurrency), base: proc.url}
+	stop := func() {
+		c.hc.CloseIdleConnections()
+		proc.stop()
+	}
+	cfg.Target = proc.url
 	body := jsonBody("refresh_token", strings.Repeat("x", 43))
-	workers := newWorkers(cfg.Concurrency, func(int) any { return &bytes.Buffer{} })
-	cfg.Progress("measuring the baseline")
-	res := measure(ctx, cfg, nil, workers, func(ctx context.Context, w *worker) sample {
+	p := &phase{cfg: cfg, workers: newWorkers(cfg.Concurrency, func(int) any { return &bytes.Buffer{} })}
+	p.do = func(ctx context.Context, w *worker) sample {
 		status, err := c.do(ctx, request{method: "POST", path: baselinePath, ctype: "application/json", body: body}, w.state.(*bytes.Buffer))
 		if err != nil || status != 200 {
 			return sample{errKey: statusKey(status, err)}
 		}
 		return sample{}
-	})
-	res.Target = p.url
-	return res, nil
+	}
+	return p, stop, nil
 }
 
-// runServer prepares the fixtures of cfg.Mode on the server, measures,
-// and removes the fixtures (unless cfg.KeepData).
-func runServer(ctx context.Context, cfg Config) (res Result, err error) {
+// serverRun is the part of a run that talks to the server: the fixtures
+// it creates there and the sampling of the server's memory.
+type serverRun struct {
+	*run
+	rss      atomic.Int64
+	stopRSS  context.CancelFunc
+	rssDone  chan struct{}
+	prepared bool
+}
+
+func newServerRun(cfg Config) (*serverRun, error) {
 	c := &client{hc: newHTTPClient(cfg.Concurrency + 2), base: cfg.Target, tenant: cfg.Tenant, adminKey: cfg.AdminKey}
-	defer c.hc.CloseIdleConnections()
 	fx, err := newFixtures(c)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
-	r := &run{cfg: cfg, c: c, fx: fx}
-	if !cfg.KeepData {
-		defer func() {
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-			defer cancel()
-			if cerr := fx.cleanup(cctx); cerr != nil && err == nil {
-				err = fmt.Errorf("remove the run's users and clients: %w", cerr)
-			}
-		}()
-	}
-	cfg.Progress("preparing users on %s", cfg.Target)
-	var rss atomic.Int64
-	sctx, stop := context.WithCancel(ctx)
-	sampled := make(chan struct{})
-	go func() { defer close(sampled); r.sampleRSS(sctx, &rss) }()
-	defer func() { stop(); <-sampled; res.MaxRSSBytes = rss.Load() }()
-	switch cfg.Mode {
+	return &serverRun{run: &run{cfg: cfg, c: c, fx: fx}}, nil
+}
+
+// prepare creates the mode's fixtures and starts sampling the server's
+// resident memory.
+func (s *serverRun) prepare(ctx context.Context) (*phase, error) {
+	s.cfg.Progress("preparing users on %s", s.cfg.Target)
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopRSS, s.rssDone = cancel, make(chan struct{})
+	go func() { defer close(s.rssDone); s.sampleRSS(sctx, &s.rss) }()
+	s.prepared = true
+	switch s.cfg.Mode {
 	case ModeChain:
-		return r.runChain(ctx)
+		return s.prepareChain(ctx)
 	case ModeVerify:
-		return r.runVerify(ctx)
+		return s.prepareVerify(ctx)
 	default:
-		return r.runLogin(ctx)
+		return s.prepareLogin(ctx)
 	}
+}
+
+// close stops the sampling and removes the run's users and clients
+// (unless KeepData).
+func (s *serverRun) close(ctx context.Context) error {
+	if s.prepared {
+		s.stopRSS()
+		<-s.rssDone
+	}
+	defer s.c.hc.CloseIdleConnections()
+	if s.cfg.KeepData {
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if err := s.fx.cleanup(cctx); err != nil {
+		return fmt.Errorf("remove the run's users and clients: %w", err)
+	}
+	return nil
 }
 
 // sampleRSS records the largest process_resident_memory_bytes the server
@@ -126,6 +173,8 @@ func (r *run) sampleRSS(ctx context.Context, max *atomic.Int64) {
 			if v, ok := metricValue(buf.Bytes(), "process_resident_memory_bytes"); ok && int64(v) > max.Load() {
 				max.Store(int64(v))
 			}
+		} else if errors.Is(err, context.Canceled) {
+			return
 		}
 		select {
 		case <-ctx.Done():

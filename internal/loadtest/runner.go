@@ -30,16 +30,47 @@ type worker struct {
 	state any
 }
 
-// measure runs do on c.Concurrency workers until the duration ends, the
-// request bound is reached, every worker is done or ctx ends. Operations
-// in flight when the duration ends are completed and counted; the elapsed
-// time runs until the last of them.
+// phase is a prepared measurement: its clients and their operation. It is
+// measured in one or more slices (interleaved with the baseline's on a
+// noisy machine) whose figures add up.
+type phase struct {
+	cfg     Config
+	kinds   []string
+	workers []*worker
+	do      func(ctx context.Context, w *worker) sample
+	// alongside, when set, runs next to every slice until stop is called
+	// (the refreshes of a login run).
+	alongside func(ctx context.Context) (stop func())
+	// finish adds the mode's own figures to the result.
+	finish func(*Result)
+
+	started atomic.Int64 // operations started, against cfg.MaxRequests
+	elapsed time.Duration
+	over    atomic.Bool // the request bound or the working set is used up
+}
+
+// measure runs one phase of do for the whole duration.
 func measure(ctx context.Context, c Config, kinds []string, workers []*worker, do func(ctx context.Context, w *worker) sample) Result {
-	var started atomic.Int64
+	p := &phase{cfg: c, kinds: kinds, workers: workers, do: do}
+	p.slice(ctx, c.Duration)
+	return p.result()
+}
+
+// slice runs the workers for d, or until the request bound is reached,
+// every worker is done or ctx ends. Operations in flight when d ends are
+// completed and counted; the slice's time runs until the last of them.
+func (p *phase) slice(ctx context.Context, d time.Duration) {
+	if p.over.Load() || ctx.Err() != nil {
+		return
+	}
+	var stop func()
+	if p.alongside != nil {
+		stop = p.alongside(ctx)
+	}
 	var wg sync.WaitGroup
 	start := time.Now()
-	end := start.Add(c.Duration)
-	for _, w := range workers {
+	end := start.Add(d)
+	for _, w := range p.workers {
 		if w.errs == nil {
 			w.errs = map[string]int64{}
 		}
@@ -47,12 +78,14 @@ func measure(ctx context.Context, c Config, kinds []string, workers []*worker, d
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil && time.Now().Before(end) {
-				if c.MaxRequests > 0 && started.Add(1) > c.MaxRequests {
+				if p.cfg.MaxRequests > 0 && p.started.Add(1) > p.cfg.MaxRequests {
+					p.over.Store(true)
 					return
 				}
 				t0 := time.Now()
-				s := do(ctx, w)
+				s := p.do(ctx, w)
 				if s.done {
+					p.over.Store(true)
 					return
 				}
 				w.n++
@@ -66,8 +99,19 @@ func measure(ctx context.Context, c Config, kinds []string, workers []*worker, d
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	return summarise(c, kinds, workers, elapsed)
+	p.elapsed += time.Since(start)
+	if stop != nil {
+		stop()
+	}
+}
+
+// result sums up the slices measured so far.
+func (p *phase) result() Result {
+	r := summarise(p.cfg, p.kinds, p.workers, p.elapsed)
+	if p.finish != nil {
+		p.finish(&r)
+	}
+	return r
 }
 
 // summarise merges the workers' samples into a Result.

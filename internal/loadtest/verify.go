@@ -40,10 +40,10 @@ func (p *tokenPool) take(cold bool, w *worker) ([]byte, bool) {
 	return p.items[(w.id+w.n)%len(p.items)], true
 }
 
-// runVerify prepares a working set of access tokens, then verifies them
+// prepareVerify prepares a working set of access tokens; its phase verifies them
 // with the app family's access/verify (client authenticated with HTTP
 // Basic), GET /auth/me, or both in turn.
-func (r *run) runVerify(ctx context.Context) (Result, error) {
+func (r *run) prepareVerify(ctx context.Context) (*phase, error) {
 	n := r.cfg.HotSet
 	if r.cfg.Cold {
 		n = r.cfg.ColdTokens
@@ -58,30 +58,30 @@ func (r *run) runVerify(ctx context.Context) (Result, error) {
 	if useApp {
 		var err error
 		if ac, err = r.fx.createClient(ctx); err != nil {
-			return Result{}, err
+			return nil, err
 		}
 	}
 	sources, err := r.tokenSources(ctx, min(n, maxTokenSources))
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	if useMe {
 		r.cfg.Progress("preparing %d user access tokens", n)
 		if pools[kindMe], err = r.userTokens(ctx, sources, n); err != nil {
-			return Result{}, err
+			return nil, err
 		}
 	}
 	if useApp {
 		r.cfg.Progress("preparing %d app access tokens", n)
 		if pools[kindApp], err = r.appTokens(ctx, ac, sources, n); err != nil {
-			return Result{}, err
+			return nil, err
 		}
 	}
 	kinds := []string{EndpointApp, EndpointMe}
 	basic := &[2]string{ac.id, ac.secret}
 	workers := newWorkers(r.cfg.Concurrency, func(int) any { return &bytes.Buffer{} })
-	r.cfg.Progress("measuring")
-	return measure(ctx, r.cfg, kinds, workers, func(ctx context.Context, w *worker) sample {
+	p := &phase{cfg: r.cfg, kinds: kinds, workers: workers}
+	p.do = func(ctx context.Context, w *worker) sample {
 		kind := kindApp
 		switch {
 		case !useApp:
@@ -110,7 +110,8 @@ func (r *run) runVerify(ctx context.Context) (Result, error) {
 			return sample{errKey: "me " + statusKey(status, err), kind: kind}
 		}
 		return sample{kind: kind}
-	}), nil
+	}
+	return p, nil
 }
 
 // tokenSources signs in n sessions (over a few users).

@@ -71,6 +71,8 @@ type KeySet struct {
 	// verifications of the same new kid wait for it instead of failing.
 	missMu   sync.Mutex
 	lastMiss time.Time
+	// verified remembers tokens that passed Verify (see verifycache.go).
+	verified *verifiedCache
 }
 
 // NewKeySet loads the keys from the store, decrypting the active private key
@@ -105,6 +107,7 @@ func NewKeySet(ctx context.Context, ks KeyStore, sealer *Sealer, opts KeySetOpti
 		opts.Logger = slog.Default()
 	}
 	k := &KeySet{
+		verified:  newVerifiedCache(),
 		store:     ks,
 		sealer:    sealer,
 		issuer:    opts.Issuer,

@@ -1,6 +1,7 @@
 package token
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,7 +49,11 @@ func (k *KeySet) SignJWT(claims map[string]any) (string, error) {
 
 // sign signs payload with the active key's cached signer.
 func (k *KeySet) sign(payload []byte, accessToken bool) (string, error) {
-	active := k.snap.Load().active
+	snap := k.snap.Load()
+	active := snap.active
+	if priv, ok := active.private.(ed25519.PrivateKey); ok && accessToken && snap.activeATHeader != "" {
+		return signEd25519(snap.activeATHeader, priv, payload), nil
+	}
 	signer := active.jwtSigner
 	if accessToken {
 		signer = active.atSigner

@@ -22,6 +22,10 @@ type snapshot struct {
 	keys   []*key          // published keys: active first, then newest first
 	jwks   []byte          // {"keys":[...]} of keys
 	algs   []string        // distinct algs of keys, in the order of keys
+	// byATHeader maps the access-token header segment of each published
+	// Ed25519 key to it, and activeATHeader is the active key's (see fastjws.go).
+	byATHeader     map[string]*key
+	activeATHeader string
 }
 
 // kidsEqual reports whether s publishes exactly the keys of keys, in the
@@ -41,9 +45,15 @@ func (s *snapshot) kidsEqual(keys []*key) bool {
 // newSnapshot builds a snapshot from published keys, the first of which is
 // active. It reuses the JWKS of prev when the published keys did not change.
 func newSnapshot(keys []*key, prev *snapshot) (*snapshot, error) {
-	s := &snapshot{active: keys[0], keys: keys, byKID: make(map[string]*key, len(keys))}
+	s := &snapshot{active: keys[0], keys: keys, byKID: make(map[string]*key, len(keys)), byATHeader: map[string]*key{}}
 	for _, k := range keys {
 		s.byKID[k.kid] = k
+		if k.alg == AlgEdDSA {
+			s.byATHeader[atHeaderSegment(AlgEdDSA, k.kid)] = k
+		}
+	}
+	if s.active.alg == AlgEdDSA {
+		s.activeATHeader = atHeaderSegment(AlgEdDSA, s.active.kid)
 	}
 	if prev.kidsEqual(keys) {
 		s.jwks, s.algs = prev.jwks, prev.algs

@@ -2,6 +2,7 @@ package token
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,34 +45,65 @@ func (k *KeySet) Verify(ctx context.Context, raw string, now time.Time) (Claims,
 	if len(raw) > maxTokenSize {
 		return Claims{}, invalid("longer than %d bytes", maxTokenSize)
 	}
+	snap := k.snap.Load()
+	h := sha256.Sum256([]byte(raw))
+	if c, ok := k.verified.get(h, snap, now); ok {
+		return c, nil
+	}
+	key, payload, known, err := snap.fastVerify(raw)
+	switch {
+	case known && err != nil:
+		return Claims{}, err
+	case !known:
+		if key, payload, err = k.verifyJWS(ctx, raw, now); err != nil {
+			return Claims{}, err
+		}
+	case !key.publishUntil.IsZero() && !now.Before(key.publishUntil):
+		return Claims{}, invalid("key %s is no longer published", key.kid)
+	}
+	c, err := k.checkClaims(payload, now)
+	if err != nil {
+		return Claims{}, err
+	}
+	k.verified.put(h, c, key.kid, now)
+	return c, nil
+}
+
+// verifyJWS is the general path of Verify: it parses raw as a JWS, checks
+// its header and key, and returns the verified payload.
+func (k *KeySet) verifyJWS(ctx context.Context, raw string, now time.Time) (*key, []byte, error) {
 	jws, err := jose.ParseSignedCompact(raw, parseAlgs)
 	if err != nil {
-		return Claims{}, invalid("not a compact JWS: %v", err)
+		return nil, nil, invalid("not a compact JWS: %v", err)
 	}
 	if len(jws.Signatures) != 1 {
-		return Claims{}, invalid("%d signatures, want exactly one", len(jws.Signatures))
+		return nil, nil, invalid("%d signatures, want exactly one", len(jws.Signatures))
 	}
 	h := jws.Signatures[0].Protected
 
 	typ, _ := h.ExtraHeaders[jose.HeaderType].(string)
 	if !isAccessTokenType(typ) {
-		return Claims{}, invalid("typ %q is not at+jwt", typ)
+		return nil, nil, invalid("typ %q is not at+jwt", typ)
 	}
 	if !supportedAlg(h.Algorithm) {
-		return Claims{}, invalid("alg %q is not accepted", h.Algorithm)
+		return nil, nil, invalid("alg %q is not accepted", h.Algorithm)
 	}
 	key, err := k.lookup(ctx, h.KeyID, now)
 	if err != nil {
-		return Claims{}, err
+		return nil, nil, err
 	}
 	if string(key.alg) != h.Algorithm {
-		return Claims{}, invalid("alg %q does not match the %s key %s", h.Algorithm, key.alg, key.kid)
+		return nil, nil, invalid("alg %q does not match the %s key %s", h.Algorithm, key.alg, key.kid)
 	}
 	payload, err := jws.Verify(key.public.Key)
 	if err != nil {
-		return Claims{}, invalid("signature does not verify with key %s", key.kid)
+		return nil, nil, invalid("signature does not verify with key %s", key.kid)
 	}
+	return key, payload, nil
+}
 
+// checkClaims decodes a verified payload and checks its claims at now.
+func (k *KeySet) checkClaims(payload []byte, now time.Time) (Claims, error) {
 	var w wireClaims
 	if err := json.Unmarshal(payload, &w); err != nil {
 		return Claims{}, invalid("claims are not a valid JSON object: %v", err)

@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/gatehouse-auth/gatehouse/internal/core"
-	"github.com/gatehouse-auth/gatehouse/internal/httpapi"
 )
 
 type ticketSigninRequest struct {
@@ -12,24 +11,8 @@ type ticketSigninRequest struct {
 }
 
 // ticketSignin serves POST /auth/ticket/signin.
-func (h *Handler) ticketSignin(w http.ResponseWriter, r *http.Request) {
-	httpapi.NoStore(w)
-	var req ticketSigninRequest
-	if err := httpapi.DecodeJSON(w, r, &req); err != nil {
-		h.fail(w, err)
-		return
-	}
-	tid, err := tenant(r)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	res, err := h.svc.SignInWithTicket(r.Context(), core.TicketSignin{TenantID: tid, Ticket: req.Ticket, Meta: h.meta(r)})
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	h.writeLogin(w, res)
+func (h *Handler) ticketSignin(r *http.Request, tid string, req ticketSigninRequest) (core.LoginResult, error) {
+	return h.svc.SignInWithTicket(r.Context(), core.TicketSignin{TenantID: tid, Ticket: req.Ticket, Meta: h.meta(r)})
 }
 
 type idTokenSigninRequest struct {
@@ -38,24 +21,8 @@ type idTokenSigninRequest struct {
 }
 
 // idTokenSignin serves POST /auth/id-token/signin.
-func (h *Handler) idTokenSignin(w http.ResponseWriter, r *http.Request) {
-	httpapi.NoStore(w)
-	var req idTokenSigninRequest
-	if err := httpapi.DecodeJSON(w, r, &req); err != nil {
-		h.fail(w, err)
-		return
-	}
-	tid, err := tenant(r)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	res, err := h.svc.SignInWithIDToken(r.Context(), core.IDTokenSignin{
+func (h *Handler) idTokenSignin(r *http.Request, tid string, req idTokenSigninRequest) (core.LoginResult, error) {
+	return h.svc.SignInWithIDToken(r.Context(), core.IDTokenSignin{
 		TenantID: tid, Provider: req.Provider, IDToken: req.IDToken, Meta: h.meta(r),
 	})
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	h.writeLogin(w, res)
 }

@@ -24,10 +24,10 @@ func New(svc *core.Service, ip httpapi.ClientIP, log *slog.Logger) *Handler {
 
 // Register adds the family's routes to mux.
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.HandleFunc("POST /auth/login", h.login)
-	mux.HandleFunc("POST /auth/refresh", h.refresh)
-	mux.HandleFunc("POST /auth/ticket/signin", h.ticketSignin)
-	mux.HandleFunc("POST /auth/id-token/signin", h.idTokenSignin)
+	mux.HandleFunc("POST /auth/login", signIn(h, h.login))
+	mux.HandleFunc("POST /auth/refresh", signIn(h, h.refresh))
+	mux.HandleFunc("POST /auth/ticket/signin", signIn(h, h.ticketSignin))
+	mux.HandleFunc("POST /auth/id-token/signin", signIn(h, h.idTokenSignin))
 	mux.HandleFunc("POST /auth/logout", h.authed(false, h.logout))
 	mux.HandleFunc("GET /auth/me", h.authed(false, h.me))
 	mux.HandleFunc("GET /auth/sessions", h.authed(false, h.sessions))
@@ -63,6 +63,31 @@ func (h *Handler) authed(allowRestricted bool, next func(http.ResponseWriter, *h
 	}
 }
 
+// signIn serves an endpoint that answers a LoginResponse: it decodes the
+// JSON body into a T, resolves the tenant, runs the sign-in and encodes its
+// result. Token responses, failures included, are never cached.
+func signIn[T any](h *Handler, run func(r *http.Request, tid string, req T) (core.LoginResult, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		httpapi.NoStore(w)
+		var req T
+		if err := httpapi.DecodeJSON(w, r, &req); err != nil {
+			h.fail(w, err)
+			return
+		}
+		tid, err := tenant(r)
+		if err != nil {
+			h.fail(w, err)
+			return
+		}
+		res, err := run(r, tid, req)
+		if err != nil {
+			h.fail(w, err)
+			return
+		}
+		h.writeLogin(w, res)
+	}
+}
+
 func (h *Handler) writeLogin(w http.ResponseWriter, res core.LoginResult) {
 	httpapi.NoStore(w)
 	httpapi.WriteJSON(w, http.StatusOK, NewLoginResponse(res))
@@ -74,51 +99,19 @@ type loginRequest struct {
 	ClientID string `json:"client_id"`
 }
 
-func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
-	httpapi.NoStore(w)
-	var req loginRequest
-	if err := httpapi.DecodeJSON(w, r, &req); err != nil {
-		h.fail(w, err)
-		return
-	}
-	tid, err := tenant(r)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	res, err := h.svc.LoginPassword(r.Context(), core.PasswordLogin{
+func (h *Handler) login(r *http.Request, tid string, req loginRequest) (core.LoginResult, error) {
+	return h.svc.LoginPassword(r.Context(), core.PasswordLogin{
 		TenantID: tid, Username: req.Username, Password: req.Password, ClientID: req.ClientID, Meta: h.meta(r),
 		CanChallenge: true,
 	})
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	h.writeLogin(w, res)
 }
 
 type refreshRequest struct {
 	RefreshToken string `json:"refresh_token"`
 }
 
-func (h *Handler) refresh(w http.ResponseWriter, r *http.Request) {
-	httpapi.NoStore(w)
-	var req refreshRequest
-	if err := httpapi.DecodeJSON(w, r, &req); err != nil {
-		h.fail(w, err)
-		return
-	}
-	tid, err := tenant(r)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	res, err := h.svc.Refresh(r.Context(), core.RefreshRequest{TenantID: tid, RefreshToken: req.RefreshToken, Meta: h.meta(r)})
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	h.writeLogin(w, res)
+func (h *Handler) refresh(r *http.Request, tid string, req refreshRequest) (core.LoginResult, error) {
+	return h.svc.Refresh(r.Context(), core.RefreshRequest{TenantID: tid, RefreshToken: req.RefreshToken, Meta: h.meta(r)})
 }
 
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request, p core.Principal) {

@@ -9,7 +9,7 @@ import (
 
 // registerMFA adds the second-factor routes.
 func (h *Handler) registerMFA(mux *http.ServeMux) {
-	mux.HandleFunc("POST /auth/mfa/verify", h.mfaVerify)
+	mux.HandleFunc("POST /auth/mfa/verify", signIn(h, h.mfaVerify))
 	mux.HandleFunc("POST /auth/mfa/totp/enroll", h.authed(false, h.totpEnroll))
 	mux.HandleFunc("POST /auth/mfa/totp/confirm", h.authed(false, h.totpConfirm))
 }
@@ -21,26 +21,10 @@ type mfaVerifyRequest struct {
 }
 
 // mfaVerify serves POST /auth/mfa/verify: it completes a challenged sign-in.
-func (h *Handler) mfaVerify(w http.ResponseWriter, r *http.Request) {
-	httpapi.NoStore(w)
-	var req mfaVerifyRequest
-	if err := httpapi.DecodeJSON(w, r, &req); err != nil {
-		h.fail(w, err)
-		return
-	}
-	tid, err := tenant(r)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	res, err := h.svc.VerifyMFA(r.Context(), core.MFAVerify{
+func (h *Handler) mfaVerify(r *http.Request, tid string, req mfaVerifyRequest) (core.LoginResult, error) {
+	return h.svc.VerifyMFA(r.Context(), core.MFAVerify{
 		TenantID: tid, ChallengeToken: req.ChallengeToken, Method: req.Method, Code: req.Code, Meta: h.meta(r),
 	})
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	h.writeLogin(w, res)
 }
 
 type totpEnrollRequest struct {

@@ -24,7 +24,13 @@ import (
 // $1 presented hash, $2 tenant, $3 now, $4 successor hash, $5 retry data,
 // $6 successor created_at, $7 now+IdleTTL, $8 the rotating session kind.
 var rotateSQL = `
-WITH rot AS (
+WITH ` + rotateCTEs + `
+SELECT ` + cols("ses", sessionColumns) + `, ins.generation, ins.created_at, ins.expires_at, ` + cols("u", userColumns) + `
+  FROM ses, ins, users u
+ WHERE u.tenant_id = ses.tenant_id AND u.id = ses.user_id`
+
+// rotateCTEs are the data-modifying steps of a rotation.
+var rotateCTEs = `rot AS (
 	UPDATE refresh_tokens t
 	   SET rotated_at = $3, successor_hash = $4, retry_data = $5
 	  FROM sessions s, users u
@@ -44,10 +50,26 @@ WITH rot AS (
 	  FROM rot
 	 WHERE s.tenant_id = $2 AND s.id = rot.session_id AND s.revoked_at IS NULL
 	RETURNING ` + cols("s", sessionColumns) + `
+)`
+
+// rotateOnceSQL is rotateSQL for a statement that commits on its own (no
+// transaction around it): the statement must then never commit a rotated
+// token whose session it could not touch. It answers the row of rotateSQL
+// (out), no row when rot matched nothing, and fails with division_by_zero
+// when rot matched but out is empty, which undoes the whole statement.
+var rotateOnceSQL = `
+WITH ` + rotateCTEs + `, out AS (
+	SELECT ` + cols("ses", sessionColumns) + `, ins.generation AS new_generation, ins.created_at, ins.expires_at, ` + cols("u", userColumns) + `
+	  FROM ses, ins, users u
+	 WHERE u.tenant_id = ses.tenant_id AND u.id = ses.user_id
 )
-SELECT ` + cols("ses", sessionColumns) + `, ins.generation, ins.created_at, ins.expires_at, ` + cols("u", userColumns) + `
-  FROM ses, ins, users u
- WHERE u.tenant_id = ses.tenant_id AND u.id = ses.user_id`
+SELECT out.* FROM out
+UNION ALL
+SELECT out.* FROM rot LEFT JOIN out ON true
+ WHERE CASE WHEN out.new_generation IS NULL THEN 1 / (rot.generation - rot.generation) ELSE 1 END = 0`
+
+// codeDivisionByZero is the failure rotateOnceSQL raises on purpose.
+const codeDivisionByZero = "22012"
 
 // presentedSQL reads what became of a token that rotateSQL did not rotate,
 // with its session and whether its successor is still active at $3.
@@ -61,12 +83,20 @@ SELECT t.rotated_at, t.revoked_at, t.retry_data, t.successor_hash,
  WHERE t.token_hash = $1 AND t.tenant_id = $2`
 
 // RotateRefreshToken rotates the presented refresh token as store.RotateRequest
-// describes, in one transaction. The success path is one statement
-// (rotateSQL); only when it matches nothing is the token read again to tell
-// a retry within the leeway from a reuse and from an invalid token.
+// describes. The success path is one statement that commits on its own
+// (rotateOnceSQL): one round trip, atomic as every statement is. Only when
+// it does not rotate (or loses a deadlock) does the rotation run again as
+// a transaction (rotateTx), which reads the token again to tell a retry
+// within the leeway from a reuse and from an invalid token.
 func (s *Store) RotateRefreshToken(ctx context.Context, req store.RotateRequest) (store.RotateResult, error) {
-	var res store.RotateResult
-	err := s.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+	res, won, err := s.rotateOnce(ctx, req)
+	switch {
+	case won:
+		return res, nil
+	case err != nil && !retryable(err) && !isCode(err, codeDivisionByZero):
+		return store.RotateResult{}, fmt.Errorf("rotate refresh token: %w", mapErr(err))
+	}
+	err = s.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		res, err = rotateTx(ctx, tx, req)
 		return err
@@ -77,30 +107,61 @@ func (s *Store) RotateRefreshToken(ctx context.Context, req store.RotateRequest)
 	return res, nil
 }
 
-func rotateTx(ctx context.Context, tx pgx.Tx, req store.RotateRequest) (store.RotateResult, error) {
+// rotateOnce runs rotateOnceSQL; won is false when it rotated nothing.
+func (s *Store) rotateOnce(ctx context.Context, req store.RotateRequest) (store.RotateResult, bool, error) {
+	ctx, cancel, err := s.begin(ctx)
+	if err != nil {
+		return store.RotateResult{}, false, err
+	}
+	defer cancel()
+	res, err := scanRotated(s.pool.QueryRow(ctx, rotateOnceSQL, rotateArgs(req)...), req)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.RotateResult{}, false, nil
+	}
+	if err != nil {
+		return store.RotateResult{}, false, err
+	}
+	return res, true, nil
+}
+
+// rotateArgs are the parameters of rotateSQL and rotateOnceSQL.
+func rotateArgs(req store.RotateRequest) []any {
 	now := req.Now.UTC().Truncate(time.Microsecond)
 	created := req.New.CreatedAt
 	if created.IsZero() {
 		created = now
 	}
+	return []any{req.PresentedHash, req.TenantID, ts(now), req.New.Hash,
+		req.RetryData, ts(created), ts(now.Add(req.IdleTTL)), store.SessionUser}
+}
+
+// scanRotated reads the row of a won rotation.
+func scanRotated(row pgx.Row, req store.RotateRequest) (store.RotateResult, error) {
 	res := store.RotateResult{Outcome: store.Rotated}
 	sess, dest := sessionDest(&res.Session)
 	dest = append(dest, &res.New.Generation, tsOut(&res.New.CreatedAt), tsOut(&res.New.ExpiresAt))
 	usr, udest := userDest(&res.User)
 	dest = append(dest, udest...)
-	err := tx.QueryRow(ctx, rotateSQL, req.PresentedHash, req.TenantID, ts(now), req.New.Hash,
-		req.RetryData, ts(created), ts(now.Add(req.IdleTTL)), store.SessionUser).Scan(dest...)
+	if err := row.Scan(dest...); err != nil {
+		return store.RotateResult{}, err
+	}
+	if err := sess.finish(); err != nil {
+		return store.RotateResult{}, err
+	}
+	if err := usr.finish(); err != nil {
+		return store.RotateResult{}, err
+	}
+	res.New.Hash = req.New.Hash
+	res.New.TenantID = req.TenantID
+	res.New.SessionID = res.Session.ID
+	return res, nil
+}
+
+func rotateTx(ctx context.Context, tx pgx.Tx, req store.RotateRequest) (store.RotateResult, error) {
+	now := req.Now.UTC().Truncate(time.Microsecond)
+	res, err := scanRotated(tx.QueryRow(ctx, rotateSQL, rotateArgs(req)...), req)
 	switch {
 	case err == nil:
-		if err := sess.finish(); err != nil {
-			return store.RotateResult{}, err
-		}
-		if err := usr.finish(); err != nil {
-			return store.RotateResult{}, err
-		}
-		res.New.Hash = req.New.Hash
-		res.New.TenantID = req.TenantID
-		res.New.SessionID = res.Session.ID
 		return res, nil
 	case errors.Is(err, pgx.ErrNoRows):
 		return notRotated(ctx, tx, req, now)

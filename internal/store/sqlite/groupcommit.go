@@ -25,7 +25,7 @@ const (
 // every batch.
 var batchStatements = []string{
 	savepointSQL, releaseSQL, rollbackToSQL,
-	markRotatedSQL, touchSessionSQL, insertSuccessorSQL, sessionUserSQL,
+	markRotatedSQL, touchSessionSQL, insertSuccessorSQL, userByIDSQL,
 }
 
 // committer is the group commit of refresh rotations: one goroutine takes
@@ -54,11 +54,19 @@ type committer struct {
 	batches, batched atomic.Int64
 }
 
-// rotateJob is one caller's rotation.
+// rotateJob is one caller's rotation. The committer sets ans, then closes
+// done; it never waits for the caller.
 type rotateJob struct {
 	ctx  context.Context
 	req  store.RotateRequest
-	done chan rotateAnswer // buffered: the committer never waits for a caller
+	ans  rotateAnswer
+	done chan struct{}
+}
+
+// answer hands a its answer.
+func (j *rotateJob) answer(a rotateAnswer) {
+	j.ans = a
+	close(j.done)
 }
 
 // rotateAnswer is the committed outcome of a rotateJob.
@@ -78,7 +86,7 @@ func newCommitter(db *sql.DB) *committer {
 // the token was not rotated by the batch: the caller must run the full
 // rotation itself.
 func (g *committer) rotate(ctx context.Context, req store.RotateRequest) (res store.RotateResult, won bool, err error) {
-	j := &rotateJob{ctx: ctx, req: req, done: make(chan rotateAnswer, 1)}
+	j := &rotateJob{ctx: ctx, req: req, done: make(chan struct{})}
 	select {
 	case g.jobs <- j:
 	case <-g.quit:
@@ -87,8 +95,8 @@ func (g *committer) rotate(ctx context.Context, req store.RotateRequest) (res st
 		return store.RotateResult{}, false, ctx.Err()
 	}
 	select {
-	case a := <-j.done:
-		return a.res, a.won, a.err
+	case <-j.done:
+		return j.ans.res, j.ans.won, j.ans.err
 	case <-ctx.Done():
 		// The rotation may still commit; like an answer lost on the
 		// network, the leeway (or reuse detection) covers it.
@@ -134,7 +142,7 @@ func (g *committer) commit(batch []*rotateJob) {
 	for _, j := range batch {
 		// A caller that gave up before its turn is not rotated.
 		if err := j.ctx.Err(); err != nil {
-			j.done <- rotateAnswer{err: err}
+			j.answer(rotateAnswer{err: err})
 			continue
 		}
 		live = append(live, j)
@@ -145,9 +153,9 @@ func (g *committer) commit(batch []*rotateJob) {
 	answers, err := g.runBatch(live)
 	for i, j := range live {
 		if err != nil {
-			j.done <- rotateAnswer{err: err}
+			j.answer(rotateAnswer{err: err})
 		} else {
-			j.done <- answers[i]
+			j.answer(answers[i])
 		}
 	}
 }

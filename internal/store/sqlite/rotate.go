@@ -30,7 +30,6 @@ const (
 		WHERE tenant_id = ? AND id = ? RETURNING ` + sessionCols
 	insertSuccessorSQL = `INSERT INTO refresh_tokens
 		(token_hash, tenant_id, session_id, generation, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`
-	sessionUserSQL = `SELECT ` + userCols + ` FROM users WHERE tenant_id = ? AND id = ?`
 )
 
 // RotateRefreshToken implements store.Store. A rotation that wins (the
@@ -111,7 +110,7 @@ func rotated(ctx context.Context, q querier, req store.RotateRequest, sessionID 
 		micros(nt.CreatedAt), nt.ExpiresAt.UnixMicro()); err != nil {
 		return store.RotateResult{}, fmt.Errorf("insert successor: %w", err)
 	}
-	u, err := scanUser(q.QueryRowContext(ctx, sessionUserSQL, req.TenantID, sess.UserID))
+	u, err := scanUser(q.QueryRowContext(ctx, userByIDSQL, req.TenantID, sess.UserID))
 	if err != nil {
 		return store.RotateResult{}, fmt.Errorf("session user: %w", err)
 	}

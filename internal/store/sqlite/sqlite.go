@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,7 +51,11 @@ type Store struct {
 	writer  *sql.DB // exactly one connection: every write goes through it
 	reader  *sql.DB // read-only connections
 	commits *committer
-	closed  atomic.Bool
+	// checkpoints copies the WAL back in the background (checkpoint.go).
+	checkpoints *checkpointer
+	// readStmts are statements prepared on reader, by text (prepared.go).
+	readStmts sync.Map
+	closed    atomic.Bool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -84,7 +89,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 
 	// _txlock makes the transactions of database/sql (the group commit's)
 	// start with BEGIN IMMEDIATE too.
-	writer, err := sql.Open("sqlite", dsn(abs, busy, "journal_mode(WAL)", "synchronous("+syncMode+")")+"&_txlock=immediate")
+	writer, err := sql.Open("sqlite", dsn(abs, busy, "journal_mode(WAL)", "synchronous("+syncMode+")",
+		fmt.Sprintf("wal_autocheckpoint(%d)", writerAutoCheckpoint))+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite writer: %w", err)
 	}
@@ -111,7 +117,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		_ = writer.Close()
 		return nil, fmt.Errorf("open sqlite reader: %w", mapErr(err))
 	}
-	return &Store{writer: writer, reader: reader, commits: newCommitter(writer)}, nil
+	cp, err := startCheckpointer(abs, busy, syncMode)
+	if err != nil {
+		_ = reader.Close()
+		_ = writer.Close()
+		return nil, err
+	}
+	return &Store{writer: writer, reader: reader, commits: newCommitter(writer), checkpoints: cp}, nil
 }
 
 // normalise validates the options and fills in the defaults.
@@ -171,9 +183,11 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.commits.stop()
+	cerr := s.checkpoints.stop()
+	serr := s.closeReadStmts()
 	rerr := s.reader.Close()
 	werr := s.writer.Close()
-	if err := errors.Join(rerr, werr); err != nil {
+	if err := errors.Join(cerr, serr, rerr, werr); err != nil {
 		return fmt.Errorf("close sqlite: %w", err)
 	}
 	return nil

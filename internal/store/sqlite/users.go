@@ -77,7 +77,11 @@ func (s *Store) GetUser(ctx context.Context, tenantID, id string) (store.User, e
 	if err := s.usable(); err != nil {
 		return store.User{}, err
 	}
-	u, err := getUser(ctx, s.reader, tenantID, id)
+	st, err := s.readStmt(ctx, userByIDSQL)
+	if err != nil {
+		return store.User{}, wrap("get user", err)
+	}
+	u, err := scanUser(st.QueryRowContext(ctx, tenantID, id))
 	return u, wrap("get user", err)
 }
 
