@@ -64,8 +64,10 @@ func Observe(next http.Handler, m *metrics.Metrics, log *slog.Logger) http.Handl
 			if m != nil {
 				m.ObserveRequest(route, strconv.Itoa(status), elapsed)
 			}
-			log.Info("request", "method", r.Method, "path", r.URL.Path, "route", route, "status", status,
-				"duration_ms", float64(elapsed.Microseconds())/1000, "remote", r.RemoteAddr)
+			// LogAttrs with typed attributes: no boxing on every request.
+			log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method),
+				slog.String("path", r.URL.Path), slog.String("route", route), slog.Int("status", status),
+				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000), slog.String("remote", r.RemoteAddr))
 		}()
 		next.ServeHTTP(sw, r)
 	})

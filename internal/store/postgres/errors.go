@@ -78,16 +78,16 @@ func unreachable(err error) bool {
 
 // retryable reports errors after which the whole transaction may simply be
 // run again: a deadlock or serialization failure chosen by the server.
-// isCode reports whether err is a PostgreSQL error with SQLSTATE code.
-func isCode(err error, code string) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == code
-}
-
 func retryable(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		return pgErr.Code == codeDeadlockDetected || pgErr.Code == codeSerializationFailure
 	}
 	return false
+}
+
+// isCode reports whether err is a PostgreSQL error with SQLSTATE code.
+func isCode(err error, code string) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == code
 }
