@@ -90,6 +90,7 @@ type Service struct {
 	revoked  *revocations
 	fed      *federation.Verifier // ID tokens of external providers
 	apps     *appState
+	users    *ttlCache[store.User] // users read by Me; see UserCacheTTL
 
 	totpSealer *token.Sealer    // TOTP secrets at rest
 	keyed      *token.KeyedHash // known devices and recovery codes
@@ -123,6 +124,7 @@ func New(d Deps, p Policy) (*Service, error) {
 		revoked:  newRevocations(),
 		fed:      newVerifier(d),
 		apps:     newAppState(),
+		users:    newTTLCache[store.User](userCacheMax),
 
 		totpSealer: d.TOTPSealer,
 		keyed:      keyedHashOrRandom(d.KeyedHash),

@@ -33,12 +33,16 @@ func (s *Service) Logout(ctx context.Context, p Principal, m Meta) error {
 
 // Me returns the principal's user.
 func (s *Service) Me(ctx context.Context, p Principal) (store.User, PasswordState, error) {
-	u, err := s.store.GetUser(ctx, p.TenantID, p.Subject)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return store.User{}, PasswordState{}, errUnauthorized
+	u, ok := s.cachedUser(p.TenantID, p.Subject)
+	if !ok {
+		var err error
+		if u, err = s.store.GetUser(ctx, p.TenantID, p.Subject); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return store.User{}, PasswordState{}, errUnauthorized
+			}
+			return store.User{}, PasswordState{}, err
 		}
-		return store.User{}, PasswordState{}, err
+		s.rememberUser(u)
 	}
 	if u.Status != store.StatusActive {
 		return store.User{}, PasswordState{}, errUnauthorized

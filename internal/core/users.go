@@ -193,6 +193,7 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, id string, p UserPat
 	if err != nil {
 		return store.User{}, storeErr(err, "user")
 	}
+	s.forgetUser(tenantID, id)
 	s.audit(ctx, event(EventUserUpdated, tenantID, id, m, map[string]any{"fields": changed}))
 	if u.Status != store.StatusActive {
 		if _, err := s.RevokeUserSessions(ctx, tenantID, id, "", ReasonDisabled, m); err != nil {
@@ -250,6 +251,7 @@ func (s *Service) DeleteUser(ctx context.Context, tenantID, id string, m Meta) e
 	if err := s.store.DeleteUser(ctx, tenantID, id, s.clock.Now()); err != nil {
 		return storeErr(err, "user")
 	}
+	s.forgetUser(tenantID, id)
 	s.noteRevoked(sessions...)
 	s.audit(ctx, event(EventUserDeleted, tenantID, id, m, nil))
 	return nil
@@ -352,6 +354,7 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, oldPw, newPw 
 	}); err != nil {
 		return storeErr(err, "user")
 	}
+	s.forgetUser(p.TenantID, p.Subject)
 	e := event(EventPasswordChanged, p.TenantID, p.Subject, m, nil)
 	e.SessionID = p.SessionID
 	s.audit(ctx, e)
