@@ -77,22 +77,7 @@ func (s *Store) ListClients(ctx context.Context, tenantID string) ([]store.Clien
 	}
 	rows, err := s.reader.QueryContext(ctx, `SELECT `+clientCols+` FROM clients
 		WHERE tenant_id = ? ORDER BY id`, tenantID)
-	if err != nil {
-		return nil, wrap("list clients", err)
-	}
-	defer rows.Close()
-	var out []store.Client
-	for rows.Next() {
-		c, err := scanClient(rows)
-		if err != nil {
-			return nil, wrap("list clients", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("list clients", err)
-	}
-	return out, nil
+	return collect(rows, err, "list clients", scanClient)
 }
 
 // UpdateClient implements store.ClientStore. The tenant and id of the

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -85,4 +86,26 @@ func clampLimit(n, def, maximum int) int {
 		return maximum
 	}
 	return n
+}
+
+// collect scans every row of a query with scan, closes the rows and wraps
+// any error with what. It takes the query's own results, so a call site is
+// `rows, err := …QueryContext(…); return collect(rows, err, "…", scanX)`.
+func collect[T any](rows *sql.Rows, err error, what string, scan func(scanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, wrap(what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, wrap(what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap(what, err)
+	}
+	return out, nil
 }

@@ -86,22 +86,7 @@ func (s *Store) ListProviders(ctx context.Context, tenantID string) ([]store.Pro
 	}
 	rows, err := s.reader.QueryContext(ctx, `SELECT `+providerCols+` FROM providers
 		WHERE tenant_id = ? ORDER BY name`, tenantID)
-	if err != nil {
-		return nil, wrap("list providers", err)
-	}
-	defer rows.Close()
-	var out []store.Provider
-	for rows.Next() {
-		p, err := scanProvider(rows)
-		if err != nil {
-			return nil, wrap("list providers", err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("list providers", err)
-	}
-	return out, nil
+	return collect(rows, err, "list providers", scanProvider)
 }
 
 // DeleteProvider implements store.Store.

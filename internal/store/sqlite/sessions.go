@@ -82,22 +82,7 @@ func (s *Store) ListUserSessions(ctx context.Context, tenantID, userID string, n
 	rows, err := s.reader.QueryContext(ctx, `SELECT `+sessionCols+` FROM sessions
 		WHERE tenant_id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ?
 		ORDER BY created_at DESC, id DESC`, tenantID, userID, now.UnixMicro())
-	if err != nil {
-		return nil, wrap("list user sessions", err)
-	}
-	defer rows.Close()
-	var out []store.Session
-	for rows.Next() {
-		sess, err := scanSession(rows)
-		if err != nil {
-			return nil, wrap("list user sessions", err)
-		}
-		out = append(out, sess)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("list user sessions", err)
-	}
-	return out, nil
+	return collect(rows, err, "list user sessions", scanSession)
 }
 
 // RevokeSession implements store.Store.

@@ -115,22 +115,7 @@ func (s *Store) ListUsers(ctx context.Context, tenantID string, p store.ListUser
 	rows, err := s.reader.QueryContext(ctx, `SELECT `+userCols+` FROM users
 		WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?`,
 		tenantID, p.AfterID, clampLimit(p.Limit, defaultUserPage, maxUserPage))
-	if err != nil {
-		return nil, wrap("list users", err)
-	}
-	defer rows.Close()
-	var out []store.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, wrap("list users", err)
-		}
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("list users", err)
-	}
-	return out, nil
+	return collect(rows, err, "list users", scanUser)
 }
 
 // UpdateUser implements store.Store. The tenant and id of the user cannot
