@@ -121,16 +121,7 @@ func (s *Store) UpdateClient(ctx context.Context, tenantID, id string, fn func(*
 // DeleteClient implements store.ClientStore.
 func (s *Store) DeleteClient(ctx context.Context, tenantID, id string) error {
 	err := s.write(ctx, func(conn *sql.Conn) error {
-		res, err := conn.ExecContext(ctx, `DELETE FROM clients WHERE tenant_id = ? AND id = ?`, tenantID, id)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return store.ErrNotFound
-		}
-		return nil
+		return execOne(ctx, conn, store.ErrNotFound, `DELETE FROM clients WHERE tenant_id = ? AND id = ?`, tenantID, id)
 	})
 	return wrap("delete client", err)
 }

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
@@ -108,4 +109,22 @@ func collect[T any](rows *sql.Rows, err error, what string, scan func(scanner) (
 		return nil, wrap(what, err)
 	}
 	return out, nil
+}
+
+// execOne runs a write that must change at least one row and answers none
+// (store.ErrNotFound for a missing record, store.ErrConflict for a
+// one-time use already spent) when it changed nothing.
+func execOne(ctx context.Context, c *sql.Conn, none error, query string, args ...any) error {
+	res, err := c.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return none
+	}
+	return nil
 }

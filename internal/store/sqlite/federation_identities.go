@@ -72,21 +72,12 @@ func (s *Store) GetUserByEmail(ctx context.Context, tenantID, email string) (sto
 // (not yet swept) no longer counts and is replaced.
 func (s *Store) RememberIDToken(ctx context.Context, tenantID, issuer, key string, exp, now time.Time) error {
 	err := s.write(ctx, func(c *sql.Conn) error {
-		res, err := c.ExecContext(ctx, `INSERT INTO id_token_replay (tenant_id, issuer, key, exp)
+		// A live entry makes the upsert a no-op: the token was seen before.
+		return execOne(ctx, c, store.ErrConflict, `INSERT INTO id_token_replay (tenant_id, issuer, key, exp)
 			VALUES (?1, ?2, ?3, ?4)
 			ON CONFLICT (tenant_id, issuer, key) DO UPDATE SET exp = excluded.exp
 			WHERE id_token_replay.exp <= ?5`,
 			tenantID, issuer, key, exp.UnixMicro(), now.UnixMicro())
-		if err != nil {
-			return err
-		}
-		// A live entry makes the upsert a no-op: the token was seen before.
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return store.ErrConflict
-		}
-		return nil
 	})
 	return wrap("remember id token", err)
 }

@@ -92,16 +92,7 @@ func (s *Store) ListProviders(ctx context.Context, tenantID string) ([]store.Pro
 // DeleteProvider implements store.Store.
 func (s *Store) DeleteProvider(ctx context.Context, tenantID, name string) error {
 	err := s.write(ctx, func(c *sql.Conn) error {
-		res, err := c.ExecContext(ctx, `DELETE FROM providers WHERE tenant_id = ? AND name = ?`, tenantID, name)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return store.ErrNotFound
-		}
-		return nil
+		return execOne(ctx, c, store.ErrNotFound, `DELETE FROM providers WHERE tenant_id = ? AND name = ?`, tenantID, name)
 	})
 	return wrap("delete provider", err)
 }

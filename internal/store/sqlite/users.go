@@ -163,16 +163,10 @@ func (s *Store) UpdateUser(ctx context.Context, tenantID, id string, fn func(*st
 // DeleteUser implements store.Store.
 func (s *Store) DeleteUser(ctx context.Context, tenantID, id string, now time.Time) error {
 	err := s.write(ctx, func(c *sql.Conn) error {
-		res, err := c.ExecContext(ctx, `DELETE FROM users WHERE tenant_id = ? AND id = ?`, tenantID, id)
-		if err != nil {
+		if err := execOne(ctx, c, store.ErrNotFound, `DELETE FROM users WHERE tenant_id = ? AND id = ?`, tenantID, id); err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return store.ErrNotFound
-		}
-		_, err = revokeUserSessions(ctx, c, tenantID, id, "", now, reasonUserDeleted)
+		_, err := revokeUserSessions(ctx, c, tenantID, id, "", now, reasonUserDeleted)
 		return err
 	})
 	return wrap("delete user", err)
