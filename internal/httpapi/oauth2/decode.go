@@ -95,3 +95,23 @@ func (h *Handler) client(ctx context.Context, r *http.Request, form url.Values) 
 	}
 	return h.svc.AuthenticateClient(ctx, cred.id, cred.secret, h.meta(r))
 }
+
+// clientAuthed serves a form-encoded endpoint that needs client
+// authentication: the answer is never cached, the form is decoded and the
+// client authenticated before next runs.
+func (h *Handler) clientAuthed(next func(http.ResponseWriter, *http.Request, url.Values, store.Client)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		httpapi.NoStore(w)
+		form, err := decodeForm(w, r)
+		if err != nil {
+			h.fail(w, err)
+			return
+		}
+		c, err := h.client(r.Context(), r, form)
+		if err != nil {
+			h.fail(w, err)
+			return
+		}
+		next(w, r, form, c)
+	}
+}

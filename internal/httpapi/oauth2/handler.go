@@ -37,9 +37,9 @@ func New(svc *core.Service, ip httpapi.ClientIP, log *slog.Logger) *Handler {
 
 // Register adds the family's routes to mux.
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.HandleFunc("POST "+PathToken, h.token)
-	mux.HandleFunc("POST "+PathIntrospect, h.introspect)
-	mux.HandleFunc("POST "+PathRevoke, h.revoke)
+	mux.HandleFunc("POST "+PathToken, h.clientAuthed(h.token))
+	mux.HandleFunc("POST "+PathIntrospect, h.clientAuthed(h.introspect))
+	mux.HandleFunc("POST "+PathRevoke, h.clientAuthed(h.revoke))
 	mux.HandleFunc("GET "+PathUserInfo, h.userInfo)
 	mux.HandleFunc("POST "+PathUserInfo, h.userInfo)
 	mux.HandleFunc("GET "+PathRevocations, h.revocations)

@@ -2,9 +2,11 @@ package oauth2
 
 import (
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/httpapi"
+	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
 // introspection is the answer of RFC 7662 §2.2, with Gatehouse's claims
@@ -41,18 +43,7 @@ func unix(t time.Time) int64 {
 
 // introspect serves POST /oauth2/introspect (RFC 7662). The token_type_hint
 // is accepted and not needed: the two kinds of tokens differ in shape.
-func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
-	httpapi.NoStore(w)
-	form, err := decodeForm(w, r)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	c, err := h.client(r.Context(), r, form)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
+func (h *Handler) introspect(w http.ResponseWriter, r *http.Request, form url.Values, c store.Client) {
 	info, err := h.svc.Introspect(r.Context(), c, form.Get("token"))
 	if err != nil {
 		h.fail(w, err)
@@ -73,18 +64,7 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
 
 // revoke serves POST /oauth2/revoke (RFC 7009): 200 with an empty body
 // whether or not the token was valid.
-func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
-	httpapi.NoStore(w)
-	form, err := decodeForm(w, r)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	c, err := h.client(r.Context(), r, form)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
+func (h *Handler) revoke(w http.ResponseWriter, r *http.Request, form url.Values, c store.Client) {
 	if err := h.svc.RevokeToken(r.Context(), c, form.Get("token"), h.meta(r)); err != nil {
 		h.fail(w, err)
 		return

@@ -2,9 +2,11 @@ package oauth2
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/gatehouse-auth/gatehouse/internal/core"
 	"github.com/gatehouse-auth/gatehouse/internal/httpapi"
+	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
 // tokenResponse is the successful answer of the token endpoint (RFC 6749
@@ -20,18 +22,7 @@ type tokenResponse struct {
 }
 
 // token serves POST /oauth2/token.
-func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
-	httpapi.NoStore(w)
-	form, err := decodeForm(w, r)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	c, err := h.client(r.Context(), r, form)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
+func (h *Handler) token(w http.ResponseWriter, r *http.Request, form url.Values, c store.Client) {
 	res, err := h.svc.OAuth2Token(r.Context(), c, core.TokenRequest{
 		GrantType:          form.Get("grant_type"),
 		Scope:              form.Get("scope"),
