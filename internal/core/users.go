@@ -195,7 +195,9 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, id string, p UserPat
 	}
 	s.forgetUser(tenantID, id)
 	s.audit(ctx, event(EventUserUpdated, tenantID, id, m, map[string]any{"fields": changed}))
-	if u.Status != store.StatusActive {
+	// Setting a non-active status ends every session; other changes to an
+	// already disabled user have no sessions left to end.
+	if p.Status != nil && u.Status != store.StatusActive {
 		if _, err := s.RevokeUserSessions(ctx, tenantID, id, "", ReasonDisabled, m); err != nil {
 			return u, err
 		}
