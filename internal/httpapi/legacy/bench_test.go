@@ -2,9 +2,7 @@ package legacy_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"testing"
 
@@ -47,22 +45,9 @@ func BenchmarkLegacyRefreshHTTP(b *testing.B) {
 // and client: the ratio of the benchmark above to this one is the figure
 // to compare across machines.
 func BenchmarkBaselineHTTP(b *testing.B) {
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"success":true,"code":0}`))
-	}))
-	defer hs.Close()
-	client := hs.Client()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		req, _ := http.NewRequest("GET", hs.URL+pathRefresh+"?refreshToken=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", nil)
+	servertest.BenchmarkBaseline(b, func(base string) *http.Request {
+		req, _ := http.NewRequest("GET", base+pathRefresh+"?refreshToken=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", nil)
 		req.Header.Set("XownerId", "default")
-		resp, err := client.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-	}
+		return req
+	})
 }
