@@ -227,3 +227,77 @@ func BenchmarkRotateGroupCommit(b *testing.B) {
 		b.ReportMetric(float64(s.commits.batched.Load())/float64(batches), "rotations/commit")
 	}
 }
+
+// TestRotate_OnlyReuseTakesAWriteTransaction checks that tokens the group
+// commit did not rotate are decided on a reader, and that only a reuse
+// (which must revoke its family) takes a write transaction of its own.
+func TestRotate_OnlyReuseTakesAWriteTransaction(t *testing.T) {
+	s := openMigrated(t, filepath.Join(t.TempDir(), "gatehouse.db"))
+	seedChains(t, s, 2)
+	ctx := context.Background()
+	at := testBase.Add(time.Hour)
+
+	first := chainReq(0, 0, at)
+	first.Leeway, first.RetryData = time.Minute, []byte("sealed pair")
+	if res, err := s.RotateRefreshToken(ctx, first); err != nil || res.Outcome != store.Rotated {
+		t.Fatalf("first rotation: %d %v", res.Outcome, err)
+	}
+	retry := first
+	retry.Now, retry.New.Hash = at.Add(time.Second), tokenHash("retry successor")
+	expired := chainReq(1, 0, testBase.Add(2000*24*time.Hour))
+	unknown := chainReq(7, 0, at)
+	for name, c := range map[string]struct {
+		req  store.RotateRequest
+		want int
+	}{
+		"unknown": {unknown, store.Invalid},
+		"expired": {expired, store.Invalid},
+		"retry":   {retry, store.Retried},
+	} {
+		res, err := s.RotateRefreshToken(ctx, c.req)
+		if err != nil || res.Outcome != c.want {
+			t.Fatalf("%s: outcome %d, %v; want %d", name, res.Outcome, err, c.want)
+		}
+		if c.want == store.Retried && (string(res.RetryData) != "sealed pair" || res.User.ID != "u1" || res.Session.ID != "chain0") {
+			t.Errorf("%s: retry answer %+v", name, res)
+		}
+	}
+	if n := s.reuseWrites.Load(); n != 0 {
+		t.Fatalf("%d write transactions for answers that need no write", n)
+	}
+	if exists, _, _ := tokenState(t, s, tokenHash("retry successor")); exists {
+		t.Error("the retry stored its offered successor")
+	}
+
+	reuse := first
+	reuse.Now, reuse.New.Hash = at.Add(2*time.Minute), tokenHash("reuse successor")
+	if res, err := s.RotateRefreshToken(ctx, reuse); err != nil || res.Outcome != store.Reused {
+		t.Fatalf("reuse after the leeway: %d %v", res.Outcome, err)
+	}
+	if n := s.reuseWrites.Load(); n != 1 {
+		t.Fatalf("reuse took %d write transactions, want 1", n)
+	}
+	sess, err := s.GetSession(ctx, "t1", "chain0")
+	if err != nil || sess.RevokedAt.IsZero() {
+		t.Fatalf("family after the reuse: revoked at %v, %v", sess.RevokedAt, err)
+	}
+}
+
+// BenchmarkRotateUnknownToken presents tokens that do not exist, from
+// 16 goroutines per GOMAXPROCS unit: the load of a client spraying
+// guesses.
+func BenchmarkRotateUnknownToken(b *testing.B) {
+	s := openMigrated(b, filepath.Join(b.TempDir(), "bench.db"))
+	seedChains(b, s, 64)
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for i := 0; pb.Next(); i++ {
+			res, err := s.RotateRefreshToken(context.Background(), chainReq(1000+i%1000, i, testBase.Add(time.Hour)))
+			if err != nil || res.Outcome != store.Invalid {
+				b.Errorf("unknown token: %d %v", res.Outcome, err)
+				return
+			}
+		}
+	})
+}

@@ -35,9 +35,12 @@ const (
 // RotateRefreshToken implements store.Store. A rotation that wins (the
 // common case) is committed by the group committer together with the
 // rotations queued alongside it, each in its own savepoint, and answered
-// only after the commit. Anything else (a retry, a reuse, an invalid
-// token) is decided by the full path in a transaction of its own. Reuse
-// commits its revocation: it is an answer, not an error.
+// only after the commit. Anything else is first decided on a reader: an
+// unknown, expired or revoked token and a retry within the leeway need no
+// write, so a flood of bad tokens never queues for the write lock. Only a
+// reuse, which revokes its family, takes a write transaction of its own
+// and decides again there. Reuse commits its revocation: it is an answer,
+// not an error.
 func (s *Store) RotateRefreshToken(ctx context.Context, req store.RotateRequest) (store.RotateResult, error) {
 	if err := s.usable(); err != nil {
 		return store.RotateResult{}, wrap("rotate refresh token", err)
@@ -49,6 +52,14 @@ func (s *Store) RotateRefreshToken(ctx context.Context, req store.RotateRequest)
 	if won {
 		return res, nil
 	}
+	res, reuse, err := s.decideOnReader(ctx, req)
+	if err != nil {
+		return store.RotateResult{}, wrap("rotate refresh token", err)
+	}
+	if reuse == nil {
+		return res, nil
+	}
+	s.reuseWrites.Add(1)
 	err = s.write(ctx, func(c *sql.Conn) error {
 		var err error
 		res, err = rotate(ctx, c, req)
@@ -58,6 +69,20 @@ func (s *Store) RotateRefreshToken(ctx context.Context, req store.RotateRequest)
 		return store.RotateResult{}, wrap("rotate refresh token", err)
 	}
 	return res, nil
+}
+
+// decideOnReader decides a token the group commit did not rotate from one
+// read snapshot. reuse is the session to revoke when the answer is a
+// reuse, to be decided again in a write transaction; otherwise res is the
+// answer. States only move forward (active, then rotated, revoked or
+// expired), so an answer read here stays true.
+func (s *Store) decideOnReader(ctx context.Context, req store.RotateRequest) (res store.RotateResult, reuse *store.Session, err error) {
+	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return store.RotateResult{}, nil, fmt.Errorf("begin read: %w", mapErr(err))
+	}
+	defer func() { _ = tx.Rollback() }() // read-only: nothing to keep
+	return decide(ctx, tx, req)
 }
 
 // rotate is the full rotation in the transaction of c. The winning path is
@@ -127,43 +152,56 @@ type presented struct {
 	successorActive bool
 }
 
-// notRotated decides between Retried, Reused and Invalid.
+// notRotated decides between Retried, Reused and Invalid inside the write
+// transaction of c, and carries out a reuse.
 func notRotated(ctx context.Context, c *sql.Conn, req store.RotateRequest) (store.RotateResult, error) {
+	res, reuse, err := decide(ctx, c, req)
+	if err != nil || reuse == nil {
+		return res, err
+	}
+	return reused(ctx, c, req, *reuse)
+}
+
+// decide classifies a token that the conditional update did not match,
+// reading only: the answer (Invalid or Retried), or the session whose
+// family a reuse must revoke.
+func decide(ctx context.Context, q querier, req store.RotateRequest) (store.RotateResult, *store.Session, error) {
 	var p presented
-	err := c.QueryRowContext(ctx, `SELECT t.session_id, t.rotated_at, t.retry_data IS NOT NULL, t.retry_data,
+	err := q.QueryRowContext(ctx, `SELECT t.session_id, t.rotated_at, t.retry_data IS NOT NULL, t.retry_data,
 		       COALESCE(n.rotated_at IS NULL AND n.revoked_at IS NULL AND n.expires_at > ?1, 0)
 		FROM refresh_tokens t LEFT JOIN refresh_tokens n ON n.token_hash = t.successor_hash
 		WHERE t.token_hash = ?2 AND t.tenant_id = ?3`,
 		req.Now.UnixMicro(), req.PresentedHash, req.TenantID).
 		Scan(&p.sessionID, timeCol{&p.rotatedAt}, &p.hasRetry, &p.retryData, &p.successorActive)
+	invalid := store.RotateResult{Outcome: store.Invalid}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return store.RotateResult{Outcome: store.Invalid}, nil
+		return invalid, nil, nil
 	case err != nil:
-		return store.RotateResult{}, fmt.Errorf("look up presented token: %w", err)
+		return store.RotateResult{}, nil, fmt.Errorf("look up presented token: %w", err)
 	}
 	if p.rotatedAt.IsZero() { // active but expired, revoked, or of a dead or app session
-		return store.RotateResult{Outcome: store.Invalid}, nil
+		return invalid, nil, nil
 	}
-	sess, err := getSession(ctx, c, req.TenantID, p.sessionID)
+	sess, err := getSession(ctx, q, req.TenantID, p.sessionID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return store.RotateResult{Outcome: store.Invalid}, nil
+		return invalid, nil, nil
 	}
 	if err != nil {
-		return store.RotateResult{}, fmt.Errorf("load session: %w", err)
+		return store.RotateResult{}, nil, fmt.Errorf("load session: %w", err)
 	}
 	// A revoked or expired family has nothing left to protect or retry.
 	if !sess.Live(req.Now) || sess.Kind != store.SessionUser {
-		return store.RotateResult{Outcome: store.Invalid}, nil
+		return invalid, nil, nil
 	}
 	if req.Leeway > 0 && p.hasRetry && p.successorActive && req.Now.Sub(p.rotatedAt) <= req.Leeway {
-		u, err := getUser(ctx, c, req.TenantID, sess.UserID)
+		u, err := getUser(ctx, q, req.TenantID, sess.UserID)
 		if err != nil {
-			return store.RotateResult{}, fmt.Errorf("session user: %w", err)
+			return store.RotateResult{}, nil, fmt.Errorf("session user: %w", err)
 		}
-		return store.RotateResult{Outcome: store.Retried, Session: sess, User: u, RetryData: p.retryData}, nil
+		return store.RotateResult{Outcome: store.Retried, Session: sess, User: u, RetryData: p.retryData}, nil, nil
 	}
-	return reused(ctx, c, req, sess)
+	return store.RotateResult{}, &sess, nil
 }
 
 // reused revokes the family of a replayed token and records the attack.

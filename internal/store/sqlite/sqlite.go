@@ -56,6 +56,9 @@ type Store struct {
 	// readStmts are statements prepared on reader, by text (prepared.go).
 	readStmts sync.Map
 	closed    atomic.Bool
+	// reuseWrites counts rotations decided in a write transaction of
+	// their own, past the group commit and the reader (tests read it).
+	reuseWrites atomic.Int64
 }
 
 var _ store.Store = (*Store)(nil)
