@@ -63,7 +63,7 @@ func newAppFixture(t *testing.T) *appFixture {
 
 // openAppService opens a service on the database file path: two of them
 // on one file behave as two processes sharing a database.
-func openAppService(t *testing.T, path string, clock Clock) (*Service, *sqlite.Store) {
+func openAppService(t testing.TB, path string, clock Clock) (*Service, *sqlite.Store) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, path, sqlite.Options{})
@@ -74,6 +74,13 @@ func openAppService(t *testing.T, path string, clock Clock) (*Service, *sqlite.S
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
+	return newTestService(t, st, clock), st
+}
+
+// newTestService assembles a service on st with the test policy, the
+// test master key and cheap password hashing.
+func newTestService(t testing.TB, st store.Store, clock Clock) *Service {
+	t.Helper()
 	keySealer, err := token.NewSealer(appTestMaster, "signing-keys")
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +90,7 @@ func openAppService(t *testing.T, path string, clock Clock) (*Service, *sqlite.S
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	keys, err := token.NewKeySet(ctx, st, keySealer, token.KeySetOptions{Issuer: appTestPolicy.Issuer, AccessTTL: appTestPolicy.AccessTTL, Now: clock.Now, Logger: quiet})
+	keys, err := token.NewKeySet(context.Background(), st, keySealer, token.KeySetOptions{Issuer: appTestPolicy.Issuer, AccessTTL: appTestPolicy.AccessTTL, Now: clock.Now, Logger: quiet})
 	if err != nil {
 		t.Fatalf("keys: %v", err)
 	}
@@ -92,7 +99,7 @@ func openAppService(t *testing.T, path string, clock Clock) (*Service, *sqlite.S
 	if err != nil {
 		t.Fatalf("core.New: %v", err)
 	}
-	return svc, st
+	return svc
 }
 
 // user creates an active user of the default tenant.
