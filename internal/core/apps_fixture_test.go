@@ -15,19 +15,19 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/token"
 )
 
-// appClock is a clock the app tests move.
-type appClock struct {
+// testClock is a clock the tests move.
+type testClock struct {
 	mu  sync.Mutex
 	now time.Time
 }
 
-func (c *appClock) Now() time.Time {
+func (c *testClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.now
 }
 
-func (c *appClock) Advance(d time.Duration) {
+func (c *testClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
@@ -37,7 +37,7 @@ func (c *appClock) Advance(d time.Duration) {
 type appFixture struct {
 	svc   *Service
 	st    *sqlite.Store
-	clock *appClock
+	clock *testClock
 	path  string
 }
 
@@ -52,7 +52,7 @@ var appTestMaster = []byte("0123456789abcdef0123456789abcdef")
 func newAppFixture(t *testing.T) *appFixture {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "gatehouse.db")
-	clock := &appClock{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := &testClock{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
 	f := &appFixture{clock: clock, path: path}
 	f.svc, f.st = openAppService(t, path, clock)
 	if err := f.svc.EnsureTenant(t.Context(), DefaultTenant, "Default"); err != nil {
@@ -65,6 +65,14 @@ func newAppFixture(t *testing.T) *appFixture {
 // on one file behave as two processes sharing a database.
 func openAppService(t testing.TB, path string, clock Clock) (*Service, *sqlite.Store) {
 	t.Helper()
+	st := openTestStore(t, path)
+	return newTestService(t, st, clock, appTestPolicy), st
+}
+
+// openTestStore opens and migrates the SQLite database at path, closed
+// when the test ends.
+func openTestStore(t testing.TB, path string) *sqlite.Store {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
@@ -74,28 +82,32 @@ func openAppService(t testing.TB, path string, clock Clock) (*Service, *sqlite.S
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	return newTestService(t, st, clock), st
+	return st
 }
 
-// newTestService assembles a service on st with the test policy, the
-// test master key and cheap password hashing.
-func newTestService(t testing.TB, st store.Store, clock Clock) *Service {
+// newTestService assembles a service on st with policy p, the test
+// master key and cheap password hashing.
+func newTestService(t testing.TB, st store.Store, clock Clock, p Policy) *Service {
 	t.Helper()
-	keySealer, err := token.NewSealer(appTestMaster, "signing-keys")
-	if err != nil {
-		t.Fatal(err)
+	sealer := func(purpose string) *token.Sealer {
+		s, err := token.NewSealer(appTestMaster, purpose)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
 	}
-	retrySealer, err := token.NewSealer(appTestMaster, "refresh-retry")
+	keyed, err := token.NewKeyedHash(appTestMaster, "mfa-and-devices")
 	if err != nil {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	keys, err := token.NewKeySet(context.Background(), st, keySealer, token.KeySetOptions{Issuer: appTestPolicy.Issuer, AccessTTL: appTestPolicy.AccessTTL, Now: clock.Now, Logger: quiet})
+	keys, err := token.NewKeySet(context.Background(), st, sealer("signing-keys"), token.KeySetOptions{Issuer: p.Issuer, AccessTTL: p.AccessTTL, Now: clock.Now, Logger: quiet})
 	if err != nil {
 		t.Fatalf("keys: %v", err)
 	}
 	hasher := password.New(password.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}, 0, 0)
-	svc, err := New(Deps{Store: st, Keys: keys, Hasher: hasher, Sealer: retrySealer, Clock: clock, Logger: quiet}, appTestPolicy)
+	svc, err := New(Deps{Store: st, Keys: keys, Hasher: hasher, Sealer: sealer("refresh-retry"), Clock: clock, Logger: quiet,
+		TOTPSealer: sealer("totp-secrets"), KeyedHash: keyed}, p)
 	if err != nil {
 		t.Fatalf("core.New: %v", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -12,29 +11,10 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
-	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/store/sqlite"
 	"github.com/gatehouse-auth/gatehouse/internal/token"
 )
-
-// mfaClock is a clock the MFA tests move.
-type mfaClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *mfaClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *mfaClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 const mfaTestPassword = "correct horse battery"
 
@@ -42,45 +22,16 @@ const mfaTestPassword = "correct horse battery"
 type mfaFixture struct {
 	svc   *Service
 	st    *sqlite.Store
-	clock *mfaClock
+	clock *testClock
 	alice store.User
 }
 
 func newMFAFixture(t *testing.T, p Policy) *mfaFixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	master := bytes.Repeat([]byte{42}, token.MasterKeySize)
-	sealer := func(purpose string) *token.Sealer {
-		s, err := token.NewSealer(master, purpose)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	keyed, err := token.NewKeyedHash(master, "mfa-and-devices")
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := &mfaClock{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
-	quiet := slog.New(slog.DiscardHandler)
-	keys, err := token.NewKeySet(ctx, st, sealer("signing-keys"), token.KeySetOptions{Issuer: p.Issuer, AccessTTL: p.AccessTTL, Now: clock.Now, Logger: quiet})
-	if err != nil {
-		t.Fatalf("keys: %v", err)
-	}
-	hasher := password.New(password.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}, 0, 0)
-	svc, err := New(Deps{Store: st, Keys: keys, Hasher: hasher, Sealer: sealer("refresh-retry"), Clock: clock, Logger: quiet,
-		TOTPSealer: sealer("totp-secrets"), KeyedHash: keyed}, p)
-	if err != nil {
-		t.Fatalf("core.New: %v", err)
-	}
+	st := openTestStore(t, filepath.Join(t.TempDir(), "gatehouse.db"))
+	clock := &testClock{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	svc := newTestService(t, st, clock, p)
 	if err := svc.EnsureTenant(ctx, DefaultTenant, "Default"); err != nil {
 		t.Fatalf("EnsureTenant: %v", err)
 	}

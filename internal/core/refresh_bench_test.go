@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/store"
-	"github.com/gatehouse-auth/gatehouse/internal/store/sqlite"
 )
 
 // BenchmarkRefresh rotates refresh tokens through the service, without
@@ -26,19 +25,12 @@ func BenchmarkRefresh(b *testing.B) {
 	for _, mode := range []string{"sqlite", "memory"} {
 		b.Run(mode, func(b *testing.B) {
 			ctx := context.Background()
-			st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { _ = st.Close() })
-			if err := st.Migrate(ctx); err != nil {
-				b.Fatal(err)
-			}
+			st := openTestStore(b, filepath.Join(b.TempDir(), "bench.db"))
 			var backing store.Store = st
 			if mode == "memory" {
 				backing = &memRotations{Store: st, next: map[string]store.RotateResult{}}
 			}
-			svc := newTestService(b, backing, &appClock{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)})
+			svc := newTestService(b, backing, &testClock{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}, appTestPolicy)
 			if err := svc.EnsureTenant(ctx, DefaultTenant, "Default"); err != nil {
 				b.Fatal(err)
 			}
