@@ -40,3 +40,15 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }
+
+// warnUnknownEnv logs a warning for every GATEHOUSE_* variable that no
+// setting reads, with the known variable that was probably meant.
+func warnUnknownEnv(log *slog.Logger) {
+	for _, v := range config.UnknownEnv(os.Environ()) {
+		if v.Closest != "" {
+			log.Warn("unknown environment variable ignored; did you mean "+v.Closest+"?", "name", v.Name, "closest", v.Closest)
+		} else {
+			log.Warn("unknown environment variable ignored: no Gatehouse setting has this name (see docs/configuration.md)", "name", v.Name)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -31,7 +32,9 @@ Figures depend on the machine: compare them as ratios to the baseline of the
 same run (--compare measures it too, with the same -c and -d; --slices N
 alternates the two in N slices). The run creates its
 own users (and an app client) through the admin API and deletes them at the
-end. It refuses targets that are not loopback unless --allow-remote.`
+end. It refuses targets that are not loopback unless --allow-remote. With
+--config (or GATEHOUSE_CONFIG) the server's configuration file gives the
+defaults of --target, --admin-key and --data-dir.`
 
 // runLoadtest implements `gatehouse loadtest`.
 func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -62,11 +65,28 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	compare := fs.Bool("compare", false, "measure the baseline too, with the same -c and -d, and print the ratio")
 	slices := fs.Int("slices", 1, "with --compare: alternate baseline and mode in this many slices of the duration (steadier ratios on a busy machine)")
 	quiet := fs.Bool("quiet", false, "print only the JSON line")
-	if err := fs.Parse(args); err != nil {
+	cfgPath := configFlag(fs)
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("loadtest: unexpected argument %q", fs.Arg(0))
+	if *cfgPath != "" {
+		// The server's configuration supplies what the flags leave out: its
+		// address, its admin key and its data directory.
+		cfg, err := loadConfig(*cfgPath)
+		if err != nil {
+			return err
+		}
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["target"] {
+			*target = "http://" + cfg.Addr
+		}
+		if !set["admin-key"] && cfg.AdminKey != "" {
+			*adminKey = cfg.AdminKey
+		}
+		if !set["data-dir"] {
+			*dataDir = cfg.DataDir
+		}
 	}
 	if *hot && *cold {
 		return errors.New("loadtest: --hot and --cold exclude each other")

@@ -26,7 +26,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the server", runServe},
 		{"migrate", "apply the database migrations and exit", runMigrate},
-		{"user", "manage users (user create)", runUser},
+		{"user", "manage users (user create, user delete)", runUser},
 		{"keys", "manage signing keys (keys rotate)", runKeys},
 		{"ticket", "issue one-time sign-in tickets (ticket issue)", runTicket},
 		{"loadtest", "measure a running server (loadtest --mode chain|verify|login|baseline)", runLoadtest},
@@ -39,8 +39,11 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "gatehouse:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0) // --help is an answer, not a failure
+		}
+		for _, line := range errorLines(err) {
+			fmt.Fprintln(os.Stderr, "gatehouse:", line)
 		}
 		os.Exit(2)
 	}
@@ -73,8 +76,9 @@ func usage(w io.Writer) {
 }
 
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("version", "print the version", stderr)
-	if err := fs.Parse(args); err != nil {
+	fs := newFlags("version", "Print the version. --config is accepted like everywhere else, and not read.", stderr)
+	configFlag(fs)
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "gatehouse", version)

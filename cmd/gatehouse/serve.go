@@ -12,7 +12,7 @@ import (
 func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs := newFlags("serve", "Run the server. With no configuration it listens on 127.0.0.1:8080 and keeps\neverything in SQLite under ./gatehouse-data/.", stderr)
 	cfgPath := configFlag(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg, err := loadConfig(*cfgPath)
@@ -20,6 +20,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	warnUnknownEnv(log)
 	srv, err := server.New(ctx, cfg, server.Options{Logger: log})
 	if err != nil {
 		return err
@@ -29,7 +30,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	log.Info("gatehouse listening", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "store", srv.Store.Kind(), "version", version)
+	log.Info("gatehouse listening", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "store", srv.Store.Kind(), "database", cfg.DBLocation(), "version", version)
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err
 	}
@@ -40,7 +41,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("migrate", "Apply the pending database migrations and exit.", stderr)
 	cfgPath := configFlag(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg, err := loadConfig(*cfgPath)

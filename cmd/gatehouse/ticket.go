@@ -16,11 +16,16 @@ import (
 // runTicket implements `gatehouse ticket issue`: it prints a one-time
 // sign-in ticket as JSON {ticket, expires_at, purpose, user_id}.
 func runTicket(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const usage = "Usage: gatehouse ticket issue --user-id ID [--purpose signin|impersonation] [--ttl 60s] [--tenant T]"
 	if len(args) == 0 || args[0] != "issue" {
-		fmt.Fprintln(stderr, "Usage: gatehouse ticket issue --user-id ID [--purpose signin|impersonation] [--ttl 60s] [--tenant T]")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+			fmt.Fprintln(stdout, usage)
 			return nil
 		}
+		if len(args) > 0 {
+			return fmt.Errorf("ticket: unknown subcommand %q: want issue", args[0])
+		}
+		fmt.Fprintln(stderr, usage)
 		return errors.New("ticket: a subcommand is required: issue")
 	}
 	fs := newFlags("ticket issue", "Issue a one-time sign-in ticket for a user and print it as JSON. The ticket\nis shown only here; redeem it with POST /auth/ticket/signin before it expires.", stderr)
@@ -30,7 +35,7 @@ func runTicket(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	purpose := fs.String("purpose", "signin", "signin, or impersonation (the session's tokens carry act.sub = --actor)")
 	ttl := fs.String("ttl", "60s", "lifetime of the ticket, capped by GATEHOUSE_TICKET_MAX_TTL")
 	actor := fs.String("actor", cliMeta.Actor, "who issues the ticket: recorded in the audit log and, for impersonation, the act claim")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
 	if *userID == "" {
@@ -48,7 +53,9 @@ func runTicket(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			TenantID: *tenant, UserID: *userID, Purpose: *purpose, TTL: d, Meta: core.Meta{Actor: *actor},
 		})
 		if err != nil {
-			return err
+			return failure("ticket issue", err, hints{
+				core.CodeNotFound: fmt.Sprintf("=tenant %q has no user with id %q: check --user-id and --tenant", *tenant, *userID),
+			})
 		}
 		return json.NewEncoder(stdout).Encode(map[string]any{
 			"ticket": t.Ticket, "expires_at": t.ExpiresAt.UTC().Format(time.RFC3339), "purpose": t.Purpose, "user_id": t.UserID,

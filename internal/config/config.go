@@ -7,6 +7,8 @@ package config
 import (
 	"net"
 	"net/netip"
+	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -207,6 +209,27 @@ func (c Config) SQLitePath() string {
 		return ""
 	}
 	return path
+}
+
+// DBLocation describes where the database is, for logs and messages: the
+// absolute path of a SQLite file, or the PostgreSQL URL with its password
+// (in the user part or a password parameter) replaced by "xxxxx".
+func (c Config) DBLocation() string {
+	if path, ok := strings.CutPrefix(c.DB, sqlitePrefix); ok {
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs
+		}
+		return sqlitePrefix + path
+	}
+	u, err := url.Parse(c.DB)
+	if err != nil {
+		return "(unparsable database URL)"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }
 
 // FamilyEnabled reports whether the API family name is served.

@@ -37,7 +37,7 @@ func MasterKey(cfg config.Config, log *slog.Logger) ([]byte, error) {
 		return hex.EncodeToString(b[:])
 	})
 	if err != nil {
-		return nil, fmt.Errorf("master key: %w", err)
+		return nil, secretFileErr(cfg, "master key", path, err, "GATEHOUSE_MASTER_KEY")
 	}
 	if created {
 		log.Warn("generated a master key; back it up: without it the signing keys and TOTP secrets cannot be read", "path", path)
@@ -63,7 +63,7 @@ func AdminKey(cfg config.Config, log *slog.Logger) (string, error) {
 		return base64.RawURLEncoding.EncodeToString(b[:])
 	})
 	if err != nil {
-		return "", fmt.Errorf("admin key: %w", err)
+		return "", secretFileErr(cfg, "admin key", path, err, "GATEHOUSE_ADMIN_KEY")
 	}
 	if created {
 		log.Info("generated the admin API key", "path", path)
@@ -71,6 +71,19 @@ func AdminKey(cfg config.Config, log *slog.Logger) (string, error) {
 		log.Info("using the admin API key from file", "path", path)
 	}
 	return v, nil
+}
+
+// secretFileErr explains a failure to read or create a key file in the data
+// directory: most often the directory itself is not usable (not writable by
+// this user, or a path through a regular file), which the bare error of the
+// file system does not say.
+func secretFileErr(cfg config.Config, what, path string, err error, env string) error {
+	var pe *fs.PathError
+	if !errors.As(err, &pe) {
+		return fmt.Errorf("%s file %s: %w", what, path, err)
+	}
+	return fmt.Errorf("data directory %s is not usable: %s %s: %v: make it a directory this user can read and write, point GATEHOUSE_DATA_DIR elsewhere, or set %s",
+		cfg.DataDir, pe.Op, pe.Path, pe.Err, env)
 }
 
 // readOrCreateSecret reads a one-line secret file, or creates it (mode

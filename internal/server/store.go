@@ -18,7 +18,7 @@ func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 	case "sqlite":
 		s, err := sqlite.Open(ctx, cfg.SQLitePath(), sqlite.Options{Synchronous: cfg.SQLiteSynchronous})
 		if err != nil {
-			return nil, fmt.Errorf("open sqlite: %w", err)
+			return nil, fmt.Errorf("database %s: %w (check GATEHOUSE_DB)", cfg.DBLocation(), err)
 		}
 		st = s
 	default:
@@ -30,7 +30,7 @@ func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 			QueryTimeout:    cfg.DBTimeout,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("open postgres: %w", err)
+			return nil, fmt.Errorf("database %s: %w (check GATEHOUSE_DB and that PostgreSQL is running)", cfg.DBLocation(), err)
 		}
 		st = s
 	}
@@ -38,7 +38,7 @@ func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 	defer cancel()
 	if err := st.Migrate(mctx); err != nil {
 		st.Close()
-		return nil, fmt.Errorf("migrate: %w", err)
+		return nil, fmt.Errorf("database %s: apply migrations: %w", cfg.DBLocation(), err)
 	}
 	return st, nil
 }
