@@ -90,6 +90,11 @@ type Store interface {
 	// transaction, marks every previously active key retired at k.CreatedAt
 	// with PublishUntil set to publishUntil.
 	AddSigningKey(ctx context.Context, k SigningKey, publishUntil time.Time) error
+	// AddFirstSigningKey inserts k as the active key only when no key is
+	// active, and reports whether it did. Processes starting at once on a
+	// fresh database each offer their own first key; exactly one is stored
+	// and all of them then load that one.
+	AddFirstSigningKey(ctx context.Context, k SigningKey) (bool, error)
 	// DeleteSigningKeysRetiredBefore removes retired keys whose PublishUntil is before t.
 	DeleteSigningKeysRetiredBefore(ctx context.Context, t time.Time) error
 

@@ -54,6 +54,19 @@ func (m *memStore) AddSigningKey(ctx context.Context, k store.SigningKey, publis
 	return nil
 }
 
+func (m *memStore) AddFirstSigningKey(ctx context.Context, k store.SigningKey) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, o := range m.keys {
+		if o.RetiredAt.IsZero() {
+			return false, nil
+		}
+	}
+	k.RetiredAt, k.PublishUntil = time.Time{}, time.Time{}
+	m.keys = append(m.keys, k)
+	return true, nil
+}
+
 func (m *memStore) DeleteSigningKeysRetiredBefore(ctx context.Context, t time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -17,6 +17,7 @@ import (
 type KeyStore interface {
 	ListSigningKeys(ctx context.Context) ([]store.SigningKey, error)
 	AddSigningKey(ctx context.Context, k store.SigningKey, publishUntil time.Time) error
+	AddFirstSigningKey(ctx context.Context, k store.SigningKey) (bool, error)
 	DeleteSigningKeysRetiredBefore(ctx context.Context, t time.Time) error
 }
 
@@ -118,9 +119,9 @@ func NewKeySet(ctx context.Context, ks KeyStore, sealer *Sealer, opts KeySetOpti
 	}
 	err := k.load(ctx, false)
 	if errors.Is(err, errNoActiveKey) {
-		if _, err = k.Rotate(ctx, ""); err == nil {
-			// Read back what the store holds: another process starting at
-			// the same time may have added its own key after ours.
+		// A fresh database. Offer a first key; of processes starting at
+		// once exactly one key is stored, and every one loads that key.
+		if err = k.addFirst(ctx); err == nil {
 			err = k.load(ctx, false)
 		}
 	}
@@ -128,6 +129,22 @@ func NewKeySet(ctx context.Context, ks KeyStore, sealer *Sealer, opts KeySetOpti
 		return nil, fmt.Errorf("new key set: %w", err)
 	}
 	return k, nil
+}
+
+// addFirst stores a first key unless another process stored one first.
+func (k *KeySet) addFirst(ctx context.Context) error {
+	_, sk, err := newSigningKey(k.alg, k.sealer, k.now().UTC())
+	if err != nil {
+		return fmt.Errorf("first signing key: %w", err)
+	}
+	added, err := k.store.AddFirstSigningKey(ctx, sk)
+	if err != nil {
+		return fmt.Errorf("first signing key: %w", err)
+	}
+	if added {
+		k.log.Info("signing key activated", "kid", sk.KID, "alg", sk.Alg)
+	}
+	return nil
 }
 
 // ActiveKID returns the kid of the key that signs new tokens.

@@ -62,6 +62,34 @@ func (s *Store) AddSigningKey(ctx context.Context, k store.SigningKey, publishUn
 	return nil
 }
 
+// AddFirstSigningKey inserts k as the active key when no key is active,
+// under the same advisory lock as AddSigningKey, so that of several
+// processes starting together on a fresh database exactly one key wins.
+func (s *Store) AddFirstSigningKey(ctx context.Context, k store.SigningKey) (bool, error) {
+	added := false
+	err := s.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		added = false // inTx may retry
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockSigningKeys); err != nil {
+			return fmt.Errorf("lock signing keys: %w", err)
+		}
+		var active bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL)`).Scan(&active); err != nil {
+			return err
+		}
+		if active {
+			return nil
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO signing_keys (kid, alg, private_enc, public_jwk, created_at)
+			VALUES ($1, $2, $3, $4, $5)`, k.KID, k.Alg, k.PrivateEnc, k.PublicJWK, ts(k.CreatedAt))
+		added = err == nil
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("add first signing key: %w", mapErr(err))
+	}
+	return added, nil
+}
+
 // DeleteSigningKeysRetiredBefore removes the retired keys whose
 // PublishUntil is before t. The active key is never removed.
 func (s *Store) DeleteSigningKeysRetiredBefore(ctx context.Context, t time.Time) error {

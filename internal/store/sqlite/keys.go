@@ -51,6 +51,31 @@ func (s *Store) AddSigningKey(ctx context.Context, k store.SigningKey, publishUn
 	return wrap("add signing key", err)
 }
 
+// AddFirstSigningKey implements store.Store: the check and the insert run
+// in one write transaction (BEGIN IMMEDIATE), which also serialises
+// processes sharing the file.
+func (s *Store) AddFirstSigningKey(ctx context.Context, k store.SigningKey) (bool, error) {
+	added := false
+	err := s.write(ctx, func(c *sql.Conn) error {
+		var active bool
+		if err := c.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL)`).Scan(&active); err != nil {
+			return err
+		}
+		if active {
+			return nil
+		}
+		_, err := c.ExecContext(ctx, `INSERT INTO signing_keys
+			(kid, alg, private_enc, public_jwk, created_at) VALUES (?, ?, ?, ?, ?)`,
+			k.KID, k.Alg, k.PrivateEnc, k.PublicJWK, micros(k.CreatedAt))
+		added = err == nil
+		return err
+	})
+	if err != nil {
+		return false, wrap("add first signing key", err)
+	}
+	return added, nil
+}
+
 // DeleteSigningKeysRetiredBefore implements store.Store. A retired key
 // without a PublishUntil is kept.
 func (s *Store) DeleteSigningKeysRetiredBefore(ctx context.Context, t time.Time) error {

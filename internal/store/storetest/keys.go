@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -117,5 +118,61 @@ func testKeysDelete(t *testing.T, s store.Store) {
 		if got := kids(); fmt.Sprint(got) != st.want {
 			t.Errorf("after DeleteSigningKeysRetiredBefore(%v) keys = %v, want %s", st.before, got, st.want)
 		}
+	}
+}
+
+func testKeysAddFirst(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	k1 := signingKey("k1", base)
+	if added, err := s.AddFirstSigningKey(ctx, k1); err != nil || !added {
+		t.Fatalf("AddFirstSigningKey on an empty store = %v, %v; want true", added, err)
+	}
+	if added, err := s.AddFirstSigningKey(ctx, signingKey("k2", base.Add(day))); err != nil || added {
+		t.Fatalf("AddFirstSigningKey with an active key = %v, %v; want false", added, err)
+	}
+	keys := listKeys(t, s)
+	if len(keys) != 1 {
+		t.Fatalf("keys = %+v, want only k1", keys)
+	}
+	checkKey(t, keys[0], k1, time.Time{}, time.Time{})
+
+	// Retired keys alone do not count: with k1 retired and then deleted
+	// there is no active key, and a first key may be added again.
+	addKey(t, s, signingKey("k3", base.Add(2*day)), base.Add(3*day))
+	if added, err := s.AddFirstSigningKey(ctx, signingKey("k4", base.Add(4*day))); err != nil || added {
+		t.Fatalf("AddFirstSigningKey with k3 active = %v, %v; want false", added, err)
+	}
+}
+
+// testKeysAddFirstConcurrent is processes starting together on a fresh
+// database: each offers a first key, exactly one is stored.
+func testKeysAddFirstConcurrent(t *testing.T, s store.Store) {
+	const n = 8
+	var wg sync.WaitGroup
+	added := make([]bool, n)
+	errs := make([]error, n)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			added[i], errs[i] = s.AddFirstSigningKey(t.Context(), signingKey(fmt.Sprintf("first-%d", i), base))
+		}()
+	}
+	close(start)
+	wg.Wait()
+	winners := 0
+	for i := range n {
+		if errs[i] != nil {
+			t.Errorf("AddFirstSigningKey %d: %v", i, errs[i])
+		}
+		if added[i] {
+			winners++
+		}
+	}
+	keys := listKeys(t, s)
+	if winners != 1 || len(keys) != 1 || !keys[0].RetiredAt.IsZero() {
+		t.Fatalf("%d winners, keys %+v; want exactly one active key", winners, keys)
 	}
 }

@@ -72,6 +72,8 @@ var cases = []testCase{
 	{"SigningKeys/AddRetiresPrevious", testKeysAdd},
 	{"SigningKeys/DuplicateKID", testKeysDuplicate},
 	{"SigningKeys/DeleteRetiredBefore", testKeysDelete},
+	{"SigningKeys/AddFirstOnlyWhenNoneActive", testKeysAddFirst},
+	{"SigningKeys/AddFirstConcurrentOneWinner", testKeysAddFirstConcurrent},
 
 	{"Audit/AppendAssignsIDs", testAuditIDs},
 	{"Audit/Filters", testAuditFilters},
