@@ -28,9 +28,14 @@ func (s *Server) routes() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.Metrics.Handler())
+	doc, err := openapi.DocumentFor(s.Config.Families)
+	if err != nil {
+		s.log.Error("openapi document not restricted to the enabled families", "err", err)
+		doc = openapi.Document()
+	}
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(openapi.Document())
+		_, _ = w.Write(doc)
 	})
 
 	wk := wellknown.New(s.Keys, s.Config.Issuer)
