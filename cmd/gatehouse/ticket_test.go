@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -88,8 +90,18 @@ func TestCLI_TicketIssue(t *testing.T) {
 			Sub string `json:"sub"`
 		} `json:"act"`
 	}
-	if err := json.Unmarshal(payload, &claims); err != nil || claims.Act.Sub != "42" {
-		t.Fatalf("act of a CLI impersonation ticket: %s (%v)", payload, err)
+	if err := json.Unmarshal(payload, &claims); err != nil || claims.Act.Sub != "user:42" {
+		t.Fatalf("act of a CLI impersonation ticket: %s (%v), want act.sub user:42", payload, err)
+	}
+	// The audit log names the same actor as the claim.
+	key, err := os.ReadFile(filepath.Join(dir, "gatehouse-data", "admin.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, audit := p.call("GET", "/admin/audit?type=ticket_redeemed&limit=1", strings.TrimSpace(string(key)), nil)
+	events, _ := audit["events"].([]any)
+	if code != 200 || len(events) != 1 || events[0].(map[string]any)["actor"] != claims.Act.Sub {
+		t.Fatalf("audit of the impersonation: %d %v, want actor %s", code, audit, claims.Act.Sub)
 	}
 }
 

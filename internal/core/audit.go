@@ -103,6 +103,9 @@ func (s *Service) RotateKeys(ctx context.Context, alg string, m Meta) (string, e
 	default:
 		return "", newError(CodeInvalidRequest, "alg must be EdDSA, ES256 or RS256")
 	}
+	if alg == "" {
+		alg = s.keys.DefaultAlg() // the audit records the alg the key has
+	}
 	kid, err := s.keys.Rotate(ctx, alg)
 	if err != nil {
 		return "", fmt.Errorf("rotate keys: %w", err)

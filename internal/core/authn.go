@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/gatehouse-auth/gatehouse/internal/token"
@@ -65,6 +66,9 @@ func (s *Service) AuthenticateAdmin(ctx context.Context, tenantID, bearer string
 		return Admin{Actor: "admin-key"}, nil
 	}
 	p, err := s.Authenticate(ctx, tenantID, bearer, false)
+	if errors.Is(err, errUnauthorized) {
+		return Admin{}, s.wrongTenant(ctx, tenantID, bearer)
+	}
 	if err != nil {
 		return Admin{}, err
 	}
@@ -72,4 +76,21 @@ func (s *Service) AuthenticateAdmin(ctx context.Context, tenantID, bearer string
 		return Admin{}, newError(CodeForbidden, "the admin role is required")
 	}
 	return Admin{TenantID: p.TenantID, Actor: "user:" + p.Subject}, nil
+}
+
+// wrongTenant explains a refused admin credential that is a valid access
+// token of another tenant: a tenant administrator who left out X-Tenant-ID
+// (or named another tenant) is told so instead of being told that the token
+// is invalid. Only the token's holder learns its tenant, which the token
+// itself states; anything else gets the usual errUnauthorized.
+func (s *Service) wrongTenant(ctx context.Context, tenantID, bearer string) error {
+	if len(bearer) > maxAccessTokenLen {
+		return errUnauthorized
+	}
+	c, err := s.keys.Verify(ctx, bearer, s.clock.Now())
+	if err != nil || c.TenantID == tenantID || s.revoked.has(c.SessionID) {
+		return errUnauthorized
+	}
+	return newError(CodeUnauthorized, fmt.Sprintf(
+		"the access token belongs to tenant %q, not %q: send the header X-Tenant-ID: %s", c.TenantID, tenantID, c.TenantID))
 }

@@ -46,19 +46,6 @@ func TestUsernameCandidates(t *testing.T) {
 	}
 }
 
-func TestActorSubject(t *testing.T) {
-	for in, want := range map[string]string{
-		"user:893827457726033": "893827457726033",
-		"admin-key":            "admin-key",
-		"cli":                  "cli",
-		"user:":                "user:",
-	} {
-		if got := actorSubject(in); got != want {
-			t.Errorf("actorSubject(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestNormaliseProvider(t *testing.T) {
 	p, err := normaliseProvider(store.Provider{Name: " corp ", Issuer: "https://idp.example", Audiences: []string{"a", " a ", "b"}})
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/store"
@@ -159,7 +158,7 @@ func (s *Service) signInWithTicket(ctx context.Context, in TicketSignin) (LoginR
 	}
 	p := SessionParams{AMR: []string{"ticket"}, IP: in.IP, UserAgent: in.UserAgent}
 	if t.Purpose == store.TicketImpersonation {
-		p.Actor = actorSubject(t.Actor)
+		p.Actor = t.Actor // act.sub is the actor of the audit log, verbatim
 	}
 	res, err := s.startSession(ctx, u, p)
 	if err != nil {
@@ -168,14 +167,4 @@ func (s *Service) signInWithTicket(ctx context.Context, in TicketSignin) (LoginR
 	s.audit(ctx, store.AuditEvent{Type: EventTicketRedeemed, TenantID: u.TenantID, UserID: u.ID, SessionID: res.Session.ID,
 		Actor: t.Actor, IP: in.IP, UserAgent: in.UserAgent, Details: map[string]any{"purpose": t.Purpose}})
 	return res, nil
-}
-
-// actorSubject turns an administrator's audit name into the subject of the
-// act claim: a user administrator ("user:<id>") acts as that user id; the
-// admin key and the command line keep their names.
-func actorSubject(actor string) string {
-	if id, ok := strings.CutPrefix(actor, "user:"); ok && id != "" {
-		return id
-	}
-	return actor
 }

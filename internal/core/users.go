@@ -64,7 +64,9 @@ func (s *Service) CreateTenant(ctx context.Context, id, name string, m Meta) (st
 	if err := s.store.CreateTenant(ctx, t); err != nil {
 		return store.Tenant{}, storeErr(err, "tenant")
 	}
-	s.audit(ctx, event(EventTenantCreated, id, "", m, map[string]any{"name": name}))
+	// The event belongs to the tenant of the administrator who created the
+	// tenant: only the admin key may, and it acts from the default tenant.
+	s.audit(ctx, event(EventTenantCreated, DefaultTenant, "", m, map[string]any{"tenant_id": id, "name": name}))
 	return t, nil
 }
 

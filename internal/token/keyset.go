@@ -147,6 +147,9 @@ func (k *KeySet) addFirst(ctx context.Context) error {
 	return nil
 }
 
+// DefaultAlg returns the alg of keys generated without an explicit one.
+func (k *KeySet) DefaultAlg() string { return k.alg }
+
 // ActiveKID returns the kid of the key that signs new tokens.
 func (k *KeySet) ActiveKID() string {
 	return k.snap.Load().active.kid

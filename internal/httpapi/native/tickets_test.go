@@ -239,8 +239,8 @@ func TestTicket_ImpersonationActorSurvivesRefresh(t *testing.T) {
 		t.Helper()
 		c := fedClaims(t, access)
 		act, _ := c["act"].(map[string]any)
-		if c["sub"] != uid || act == nil || act["sub"] != adminID {
-			t.Errorf("%s: sub %v act %v, want sub %s act {sub: %s}", what, c["sub"], c["act"], uid, adminID)
+		if c["sub"] != uid || act == nil || act["sub"] != "user:"+adminID {
+			t.Errorf("%s: sub %v act %v, want sub %s act {sub: user:%s}", what, c["sub"], c["act"], uid, adminID)
 		}
 		if amr := fedAMR(t, access); len(amr) != 1 || amr[0] != "ticket" {
 			t.Errorf("%s: amr = %v, want [ticket]", what, amr)
