@@ -96,10 +96,17 @@ func BearerToken(r *http.Request) string {
 }
 
 // WriteJSON writes v as JSON with the given status.
+//
+// The JSON is written without HTML escaping (an otpauth:// URL keeps its
+// "&" instead of "\u0026", so it can be copied as it is); nosniff keeps a
+// browser from ever reading such a body as anything but JSON.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
 }
 
 // NoStore marks a response as carrying tokens: never cached.

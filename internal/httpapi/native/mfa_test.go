@@ -76,6 +76,13 @@ func TestTOTP_EnrolConfirmAndSignIn(t *testing.T) {
 	}
 	en := r.JSON(t)
 	secret := en["secret"].(string)
+	// Written as it is meant to be copied: & and not \u0026.
+	if raw := string(r.Body); strings.Contains(raw, `\u0026`) || !strings.Contains(raw, "&issuer=") {
+		t.Errorf("otpauth_url is not written plainly: %s", raw)
+	}
+	if r.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("X-Content-Type-Options = %q, want nosniff", r.Header.Get("X-Content-Type-Options"))
+	}
 	u, err := url.Parse(en["otpauth_url"].(string))
 	if err != nil {
 		t.Fatalf("otpauth_url: %v", err)
