@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/internal/core"
@@ -21,10 +20,7 @@ func withServer(ctx context.Context, cfgPath string, stderr io.Writer, f func(*s
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, stderr)
-	if cfg.LogLevel != "debug" {
-		log = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	}
+	log := cliLogger(cfg, stderr)
 	warnUnknownEnv(log)
 	srv, err := server.New(ctx, cfg, server.Options{Logger: log})
 	if err != nil {

@@ -41,6 +41,16 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
+// cliLogger is the log of a one-off command: warnings and errors only
+// (unless GATEHOUSE_LOG_LEVEL is debug), since a terminal has no use for the
+// start-up INFO lines of serve.
+func cliLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	if cfg.LogLevel == "debug" {
+		return newLogger(cfg, w)
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
 // warnUnknownEnv logs a warning for every GATEHOUSE_* variable that no
 // setting reads, with the known variable that was probably meant.
 func warnUnknownEnv(log *slog.Logger) {

@@ -149,7 +149,7 @@ func (p *proc) call(method, path, bearer string, body any) (int, map[string]any)
 
 func TestServe_ZeroConfig(t *testing.T) {
 	dir := t.TempDir()
-	p := start(t, dir, nil)
+	p := start(t, dir, map[string]string{"GATEHOUSE_FAMILYS": "native"})
 	keyFile := filepath.Join(dir, "gatehouse-data", "admin.key")
 	st, err := os.Stat(keyFile)
 	if err != nil {
@@ -169,6 +169,13 @@ func TestServe_ZeroConfig(t *testing.T) {
 	}
 	if strings.Contains(logs, adminKey) {
 		t.Fatal("admin key logged")
+	}
+	// Where the database is, and the misspelled variable with the one meant.
+	if !strings.Contains(logs, `"database":"sqlite:`+filepath.Join(dir, "gatehouse-data", "gatehouse.db")+`"`) {
+		t.Errorf("the database's location is not logged:\n%s", logs)
+	}
+	if !strings.Contains(logs, `"name":"GATEHOUSE_FAMILYS","closest":"GATEHOUSE_FAMILIES"`) {
+		t.Errorf("no warning about GATEHOUSE_FAMILYS:\n%s", logs)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
 		if !json.Valid([]byte(line)) {

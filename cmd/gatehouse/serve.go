@@ -48,6 +48,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	warnUnknownEnv(cliLogger(cfg, stderr))
 	st, err := server.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
