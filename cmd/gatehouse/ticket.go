@@ -34,7 +34,7 @@ func runTicket(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	userID := fs.String("user-id", "", "id of the user the ticket signs in (required)")
 	purpose := fs.String("purpose", "signin", "signin, or impersonation (the session's tokens carry act.sub = --actor)")
 	ttl := fs.String("ttl", "60s", "lifetime of the ticket, capped by GATEHOUSE_TICKET_MAX_TTL")
-	actor := fs.String("actor", cliMeta.Actor, "who issues the ticket: recorded in the audit log and, for impersonation, the act claim")
+	actor := fs.String("actor", cliMeta.Actor, "who issues the ticket: the actor of the audit events and, for impersonation, act.sub of the session's tokens (the same value, verbatim)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
