@@ -14,9 +14,10 @@ import (
 	"time"
 )
 
-// quickStart returns the first sh block after the "## Quick start"
-// heading of README.md, as it is printed.
-func quickStart(t *testing.T) string {
+// quickStart returns the first two sh blocks after the "## Quick start"
+// heading of README.md, as they are printed: the quick start itself and the
+// line that stops its server.
+func quickStart(t *testing.T) (block, stop string) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
 	if err != nil {
@@ -26,15 +27,19 @@ func quickStart(t *testing.T) string {
 	if !ok {
 		t.Fatal("README.md has no Quick start section")
 	}
-	_, rest, ok = strings.Cut(rest, "```sh\n")
-	if !ok {
-		t.Fatal("the Quick start has no sh block")
+	rest, _, _ = strings.Cut(rest, "\n## ")
+	var blocks []string
+	for len(blocks) < 2 {
+		var code string
+		if _, rest, ok = strings.Cut(rest, "```sh\n"); !ok {
+			t.Fatalf("the Quick start has %d sh blocks, want the quick start and the stop line", len(blocks))
+		}
+		if code, rest, ok = strings.Cut(rest, "```"); !ok {
+			t.Fatal("an sh block of the Quick start is not closed")
+		}
+		blocks = append(blocks, code)
 	}
-	block, _, ok := strings.Cut(rest, "```")
-	if !ok {
-		t.Fatal("the Quick start's sh block is not closed")
-	}
-	return block
+	return blocks[0], blocks[1]
 }
 
 // goShim stands in for the go tool in the quick start: `go install
@@ -51,9 +56,10 @@ esac
 // TestReadme_QuickStart pastes the README's quick start into bash, as a
 // user would (the lines arrive on bash's stdin, one after the other), in an
 // empty directory, with GATEHOUSE_ADDR naming a free port. Every step must
-// succeed and the last line must stop the server.
+// succeed; then the README's stop line, pasted into the same shell, must
+// stop the server.
 func TestReadme_QuickStart(t *testing.T) {
-	block := quickStart(t)
+	block, stop := quickStart(t)
 	if strings.Contains(block, "8080/") || !strings.Contains(block, "${GATEHOUSE_ADDR:-127.0.0.1:8080}") {
 		t.Fatalf("the quick start must reach the server through $URL, which follows GATEHOUSE_ADDR:\n%s", block)
 	}
@@ -83,7 +89,7 @@ func TestReadme_QuickStart(t *testing.T) {
 		"PATH=" + path, "HOME=" + dir, "GATEHOUSE_ADDR=" + addr,
 		"QUICKSTART_BINARY=" + binary, "QUICKSTART_GOPATH=" + filepath.Join(dir, "gopath"),
 	}
-	cmd.Stdin = strings.NewReader(block)
+	cmd.Stdin = strings.NewReader(block + stop)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -125,7 +131,7 @@ func TestReadme_QuickStart(t *testing.T) {
 		t.Fatalf("answers: %v", answers)
 	}
 
-	// kill $SERVER_PID stopped the server: the port closes.
+	// The stop line stopped the server: the port closes.
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
@@ -134,7 +140,7 @@ func TestReadme_QuickStart(t *testing.T) {
 		}
 		c.Close()
 		if time.Now().After(deadline) {
-			t.Fatalf("the server still listens on %s after the quick start's kill", addr)
+			t.Fatalf("the server still listens on %s after the README's stop line %q", addr, stop)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
