@@ -55,7 +55,7 @@ type keyCache struct {
 	ended      bool
 	endedStart time.Time
 	endedErr   error
-	fetches    int // number of fetch attempts, for tests
+	fetches    int // number of fetch attempts so far
 }
 
 // key returns the public key named kid.
