@@ -328,6 +328,37 @@ func TestVerify_IssuerDownIsNotAnInvalidToken(t *testing.T) {
 	}
 }
 
+// TestVerify_OldKeySetIsFetchedAgain: once the key set is older than
+// KeyMaxAge it is fetched again, so that a withdrawn key stops verifying;
+// while the issuer does not answer, the known keys keep serving.
+func TestVerify_OldKeySetIsFetchedAgain(t *testing.T) {
+	f := newFakeIssuer()
+	defer f.Close()
+	const maxAge = 30 * time.Millisecond
+	v := newVerifier(t, f, sdk.Config{KeyMaxAge: maxAge, KeyRefetchInterval: time.Millisecond})
+	ctx := context.Background()
+	old := f.Token(f.Claims("1"))
+	oldKID := f.active().kid
+	if _, err := v.Verify(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	f.Rotate()
+	f.Down.Store(true)
+	time.Sleep(maxAge + 10*time.Millisecond)
+	if _, err := v.Verify(ctx, old); err != nil {
+		t.Errorf("old key set, issuer down: %v, want the known key to serve", err)
+	}
+	f.Down.Store(false)
+	f.Withdraw(oldKID)
+	time.Sleep(maxAge + 10*time.Millisecond)
+	if _, err := v.Verify(ctx, old); !errors.Is(err, sdk.ErrInvalidToken) || !strings.Contains(err.Error(), "no longer published") {
+		t.Errorf("withdrawn key: %v, want it refused", err)
+	}
+	if _, err := v.Verify(ctx, f.Token(f.Claims("2"))); err != nil {
+		t.Errorf("token of the published key: %v", err)
+	}
+}
+
 func TestNewVerifier_Config(t *testing.T) {
 	f := newFakeIssuer()
 	defer f.Close()
