@@ -20,9 +20,10 @@ var (
 	// fetched because the issuer did not answer: the token was neither
 	// accepted nor proven invalid. It does not wrap ErrInvalidToken.
 	ErrKeysUnavailable = errors.New("gatehouse: signing keys unavailable")
-	// ErrRevocationsStale means revocation awareness is on, with
-	// MaxStaleness set, and the feed has not been read successfully within
-	// that bound. It does not wrap ErrInvalidToken.
+	// ErrRevocationsStale means revocation awareness is on and the feed has
+	// not been read successfully within RevocationOptions.MaxStaleness, or
+	// is no longer followed (the follower's context ended): the token was
+	// not verified either way. It does not wrap ErrInvalidToken.
 	ErrRevocationsStale = errors.New("gatehouse: revocation feed is stale")
 )
 

@@ -38,6 +38,42 @@ func ExampleVerifier_Verify() {
 	// true
 }
 
+// By default a Verifier accepts only first-party tokens: those whose aud
+// contains the issuer (Gatehouse's own sign-ins, and clients created with
+// "first_party": true). The resource server of one OAuth 2.0 client sets
+// Audience to that client's id: Gatehouse issues that client's tokens with
+// aud = its id only.
+func ExampleConfig_audience() {
+	gatehouse := newFakeIssuer()
+	defer gatehouse.Close()
+	ctx := context.Background()
+
+	firstParty := gatehouse.Claims("42")
+	firstParty["aud"], firstParty["client_id"] = []string{gatehouse.URL}, ""
+	ordersApp := gatehouse.Claims("42")
+	ordersApp["aud"], ordersApp["client_id"] = []string{"orders-app"}, "orders-app"
+
+	backend, err := sdk.NewVerifier(ctx, sdk.Config{Issuer: gatehouse.URL})
+	if err != nil {
+		log.Fatal(err)
+	}
+	orders, err := sdk.NewVerifier(ctx, sdk.Config{Issuer: gatehouse.URL, Audience: "orders-app"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, v := range []struct {
+		name string
+		v    *sdk.Verifier
+	}{{"default", backend}, {"orders-app", orders}} {
+		_, errFirst := v.v.Verify(ctx, gatehouse.Token(firstParty))
+		_, errClient := v.v.Verify(ctx, gatehouse.Token(ordersApp))
+		fmt.Printf("%s: first-party accepted %t, orders-app token accepted %t\n", v.name, errFirst == nil, errClient == nil)
+	}
+	// Output:
+	// default: first-party accepted true, orders-app token accepted false
+	// orders-app: first-party accepted false, orders-app token accepted true
+}
+
 func ExampleVerifier_Middleware() {
 	gatehouse := newFakeIssuer()
 	defer gatehouse.Close()
@@ -95,7 +131,9 @@ func ExampleVerifier_FollowRevocations() {
 		log.Fatal(err)
 	}
 	// A confidential client of the tenant reads the feed every 2 seconds:
-	// a revoked session's tokens are refused at most ~2 s later.
+	// a revoked session's tokens are refused at most ~2 s later. If the
+	// feed cannot be read for 5 minutes (DefaultMaxStaleness), Verify fails
+	// closed with ErrRevocationsStale until it can; once ctx ends, at once.
 	err = v.FollowRevocations(ctx, sdk.RevocationOptions{
 		ClientID:     gatehouse.ClientID,
 		ClientSecret: gatehouse.ClientSecret,

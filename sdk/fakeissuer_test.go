@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -65,6 +66,13 @@ func (f *fakeIssuer) Rotate() string {
 	k := fakeKey{kid: "k" + strconv.Itoa(f.nextID), priv: priv}
 	f.keys = append(f.keys, k)
 	return k.kid
+}
+
+// Withdraw stops publishing the key kid.
+func (f *fakeIssuer) Withdraw(kid string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.keys = slices.DeleteFunc(f.keys, func(k fakeKey) bool { return k.kid == kid })
 }
 
 // Revoke appends a revocation to the feed.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -125,5 +126,109 @@ func TestFollowRevocations_MaxStalenessFailsClosed(t *testing.T) {
 			t.Fatalf("feed back, token still refused: %v", err)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestFollowRevocations_StalenessBoundValidated: a staleness bound shorter
+// than two intervals is refused before anything is read; zero takes the
+// default, negative turns the bound off.
+func TestFollowRevocations_StalenessBoundValidated(t *testing.T) {
+	f := newFakeIssuer()
+	defer f.Close()
+	v := newVerifier(t, f, sdk.Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts := sdk.RevocationOptions{ClientID: f.ClientID, ClientSecret: f.ClientSecret, Interval: time.Second}
+	for _, ms := range []time.Duration{time.Millisecond, time.Second, 1999 * time.Millisecond} {
+		o := opts
+		o.MaxStaleness = ms
+		err := v.FollowRevocations(ctx, o)
+		if err == nil || !strings.Contains(err.Error(), "two intervals") {
+			t.Errorf("MaxStaleness %s with Interval 1s: %v, want an error", ms, err)
+		}
+	}
+	if got := f.FeedHits.Load(); got != 0 {
+		t.Errorf("feed read %d times by refused configurations", got)
+	}
+	for _, ms := range []time.Duration{0, -1, 2 * time.Second} {
+		o := opts
+		o.MaxStaleness = ms
+		fctx, stop := context.WithCancel(ctx)
+		if err := newVerifier(t, f, sdk.Config{}).FollowRevocations(fctx, o); err != nil {
+			t.Errorf("MaxStaleness %s: %v", ms, err)
+		}
+		stop()
+	}
+}
+
+// TestFollowRevocations_DefaultStalenessFailsClosed: without MaxStaleness,
+// a feed unread for longer than DefaultMaxStaleness fails closed; with a
+// negative one it fails open.
+func TestFollowRevocations_DefaultStalenessFailsClosed(t *testing.T) {
+	f := newFakeIssuer()
+	defer f.Close()
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	closed := newVerifier(t, f, sdk.Config{Now: clock, Leeway: -1})
+	open := newVerifier(t, f, sdk.Config{Now: clock, Leeway: -1})
+	opts := sdk.RevocationOptions{ClientID: f.ClientID, ClientSecret: f.ClientSecret, Interval: time.Minute}
+	if err := closed.FollowRevocations(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	opts.MaxStaleness = -1
+	if err := open.FollowRevocations(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	c := f.Claims("A")
+	c["exp"] = now.Add(24 * time.Hour).Unix()
+	tok := f.Token(c)
+	mu.Lock()
+	now = now.Add(sdk.DefaultMaxStaleness)
+	mu.Unlock()
+	if _, err := closed.Verify(ctx, tok); err != nil {
+		t.Errorf("feed read exactly DefaultMaxStaleness ago: %v", err)
+	}
+	mu.Lock()
+	now = now.Add(time.Second)
+	mu.Unlock()
+	if _, err := closed.Verify(ctx, tok); !errors.Is(err, sdk.ErrRevocationsStale) || errors.Is(err, sdk.ErrInvalidToken) {
+		t.Errorf("feed unread beyond DefaultMaxStaleness: %v, want ErrRevocationsStale", err)
+	}
+	if _, err := open.Verify(ctx, tok); err != nil {
+		t.Errorf("negative MaxStaleness: %v, want accepted", err)
+	}
+}
+
+// TestFollowRevocations_CancelledFollowerIsNotFresh: once the follower's
+// context ends, Verify stops relying on the feed and fails with
+// ErrRevocationsStale, even with the staleness bound off; following again
+// restores it.
+func TestFollowRevocations_CancelledFollowerIsNotFresh(t *testing.T) {
+	f := newFakeIssuer()
+	defer f.Close()
+	v := newVerifier(t, f, sdk.Config{})
+	opts := sdk.RevocationOptions{ClientID: f.ClientID, ClientSecret: f.ClientSecret, Interval: time.Hour, MaxStaleness: -1}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := v.FollowRevocations(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	tok := f.Token(f.Claims("A"))
+	if _, err := v.Verify(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if _, err := v.Verify(context.Background(), tok); !errors.Is(err, sdk.ErrRevocationsStale) {
+		t.Errorf("after the follower stopped: %v, want ErrRevocationsStale", err)
+	}
+	again, stop := context.WithCancel(context.Background())
+	defer stop()
+	if err := v.FollowRevocations(again, opts); err != nil {
+		t.Fatalf("following again: %v", err)
+	}
+	if _, err := v.Verify(context.Background(), tok); err != nil {
+		t.Errorf("following again: %v", err)
 	}
 }

@@ -15,12 +15,16 @@ import (
 
 // Defaults of Config.
 const (
-	// DefaultLeeway is the clock skew allowed on exp, nbf and iat.
-	DefaultLeeway = 30 * time.Second
+	// DefaultLeeway is the clock skew allowed on exp, nbf and iat. Machines
+	// that run NTP agree within milliseconds; a few seconds covers one whose
+	// synchronisation lags, while keeping short lifetimes short: a 5-second
+	// access token is accepted for at most 10 seconds.
+	DefaultLeeway = 5 * time.Second
 	// MaxLeeway is the largest skew Config.Leeway may ask for.
 	MaxLeeway = 5 * time.Minute
 	// DefaultKeyRefetchInterval is the least time between two fetches of the
-	// key set caused by tokens naming unknown kids.
+	// key set. A token naming an unknown kid waits (at most this long, and
+	// no longer than its context allows) for the next allowed fetch.
 	DefaultKeyRefetchInterval = time.Second
 	// DefaultKeyMaxAge is the age after which the cached key set is fetched
 	// again, so that keys the issuer stopped publishing stop verifying.
@@ -49,8 +53,12 @@ type Config struct {
 	// discovery is read from Issuer + "/.well-known/openid-configuration".
 	Issuer string
 	// Audience must be one of the token's aud values. The default is the
-	// issuer, which every Gatehouse access token carries; set it to your
-	// OAuth 2.0 client_id to accept only tokens issued to that client.
+	// issuer: only first-party tokens (Gatehouse's own sign-ins and clients
+	// created with "first_party": true) carry it, so a default Verifier
+	// accepts the tokens a first-party front end sends and refuses those
+	// Gatehouse issued to other clients. A resource server of an OAuth 2.0
+	// client sets Audience to that client's client_id: the client's tokens
+	// carry only that id, and first-party tokens are then refused.
 	Audience string
 	// Tenant, when set, is the only tenant (tid) accepted. Set it when the
 	// service belongs to one tenant.
@@ -65,7 +73,11 @@ type Config struct {
 	// skipped.
 	JWKSURL string
 	// KeyRefetchInterval is the least time between two fetches of the key
-	// set caused by unknown kids (default DefaultKeyRefetchInterval).
+	// set (default DefaultKeyRefetchInterval). A token naming a kid the
+	// cache does not know waits for the next fetch allowed by it, bounded
+	// by the context given to Verify, and is refused as unknown only once
+	// that fetch answered; if the issuer did not answer, Verify returns
+	// ErrKeysUnavailable.
 	KeyRefetchInterval time.Duration
 	// KeyMaxAge is the age after which the key set is fetched again
 	// (default DefaultKeyMaxAge).
@@ -77,7 +89,9 @@ type Config struct {
 	// HTTPClient makes the requests to Gatehouse (default: a client with a
 	// 10-second timeout).
 	HTTPClient *http.Client
-	// Now is the clock (default time.Now).
+	// Now is the clock of the tokens' times (exp, nbf, iat) and of the
+	// revocation feed's staleness (default time.Now). The key set's fetch
+	// cadence always runs on the real clock.
 	Now func() time.Time
 }
 
@@ -111,7 +125,7 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 	}
 	return &Verifier{
 		cfg: cfg,
-		keys: &keyCache{url: jwksURL, hc: cfg.HTTPClient, now: cfg.Now,
+		keys: &keyCache{url: jwksURL, hc: cfg.HTTPClient,
 			minRefetch: cfg.KeyRefetchInterval, maxAge: cfg.KeyMaxAge},
 		revocationsURL: revocations,
 		revoked:        newRevocationSet(),
@@ -161,8 +175,9 @@ func (c *Config) fill() error {
 
 // Verify checks an access token and returns its claims. The checks, each
 // with its own message, in order: size; compact JWS with one signature;
-// typ at+jwt; alg accepted; kid known (an unknown kid makes the key set be
-// fetched again, at most once per KeyRefetchInterval); the key fits the
+// typ at+jwt; alg accepted; kid known (an unknown kid waits for the next
+// fetch of the key set, at most one per KeyRefetchInterval, bounded by
+// ctx: ErrKeysUnavailable when the issuer did not answer); the key fits the
 // alg; signature; iss; aud; exp, nbf and iat with the leeway; the claims
 // sub, sid, tid, jti, exp and iat present; tenant; password-change-only
 // tokens; and, when FollowRevocations runs, the session not revoked.

@@ -63,7 +63,7 @@ func TestVerify_ReturnsTypedClaims(t *testing.T) {
 func TestVerify_RefusesHostileTokens(t *testing.T) {
 	f := newFakeIssuer()
 	defer f.Close()
-	v := newVerifier(t, f, sdk.Config{Tenant: "default"})
+	v := newVerifier(t, f, sdk.Config{Tenant: "default", KeyRefetchInterval: 50 * time.Millisecond})
 	kid := f.active().kid
 	pub := f.active().priv.Public().(ed25519.PublicKey)
 	_, foreign, _ := ed25519.GenerateKey(rand.Reader)
@@ -126,16 +126,21 @@ func TestVerify_RefusesHostileTokens(t *testing.T) {
 func TestVerify_LeewayAndAudience(t *testing.T) {
 	f := newFakeIssuer()
 	defer f.Close()
-	// Within the default 30 s skew an expired token still passes.
+	// Within the default 5 s skew an expired token still passes; beyond it
+	// not (exp is in whole seconds, so "2 s ago" is 2 to 3 s ago).
 	v := newVerifier(t, f, sdk.Config{})
 	c := f.Claims("1")
-	c["exp"] = time.Now().Add(-10 * time.Second).Unix()
+	c["exp"] = time.Now().Add(-2 * time.Second).Unix()
 	if _, err := v.Verify(context.Background(), f.Token(c)); err != nil {
-		t.Errorf("token expired 10 s ago refused with the default leeway: %v", err)
+		t.Errorf("token expired 2 s ago refused with the default leeway: %v", err)
 	}
 	strict := newVerifier(t, f, sdk.Config{Leeway: -1})
 	if _, err := strict.Verify(context.Background(), f.Token(c)); !errors.Is(err, sdk.ErrTokenExpired) {
 		t.Errorf("no leeway: %v, want ErrTokenExpired", err)
+	}
+	c["exp"] = time.Now().Add(-6 * time.Second).Unix()
+	if _, err := v.Verify(context.Background(), f.Token(c)); !errors.Is(err, sdk.ErrTokenExpired) {
+		t.Errorf("token expired 6 s ago with the default leeway: %v, want ErrTokenExpired", err)
 	}
 	// An explicit audience: the client's own.
 	app := newVerifier(t, f, sdk.Config{Audience: "my-app"})
@@ -148,15 +153,45 @@ func TestVerify_LeewayAndAudience(t *testing.T) {
 	}
 }
 
-func TestVerify_PicksUpRotatedKey(t *testing.T) {
+// TestVerify_DefaultAudienceIsFirstParty: a token Gatehouse issued to a
+// client that is not first-party carries only that client as audience: a
+// default Verifier refuses it, one with Audience set to the client accepts
+// it, and that one refuses first-party tokens.
+func TestVerify_DefaultAudienceIsFirstParty(t *testing.T) {
 	f := newFakeIssuer()
 	defer f.Close()
-	v := newVerifier(t, f, sdk.Config{KeyRefetchInterval: time.Millisecond})
+	thirdParty := f.Claims("1")
+	thirdParty["aud"], thirdParty["client_id"] = []string{"orders-app"}, "orders-app"
+	firstParty := f.Claims("2")
+	firstParty["aud"], firstParty["client_id"] = []string{f.URL}, ""
+	ctx := context.Background()
+	def := newVerifier(t, f, sdk.Config{})
+	if _, err := def.Verify(ctx, f.Token(thirdParty)); !errors.Is(err, sdk.ErrInvalidToken) || !strings.Contains(err.Error(), "aud") {
+		t.Errorf("default verifier, client token: %v, want an aud refusal", err)
+	}
+	if _, err := def.Verify(ctx, f.Token(firstParty)); err != nil {
+		t.Errorf("default verifier, first-party token: %v", err)
+	}
+	orders := newVerifier(t, f, sdk.Config{Audience: "orders-app"})
+	if c, err := orders.Verify(ctx, f.Token(thirdParty)); err != nil || c.ClientID != "orders-app" {
+		t.Errorf("client verifier, client token: %+v %v", c, err)
+	}
+	if _, err := orders.Verify(ctx, f.Token(firstParty)); !errors.Is(err, sdk.ErrInvalidToken) {
+		t.Errorf("client verifier, first-party token: %v, want invalid", err)
+	}
+}
+
+// TestVerify_RotatedKeyRightAfterAFetch: a token of a key published a
+// moment after the key set was fetched is accepted at once, with the
+// default refetch interval: Verify waits for the next allowed fetch.
+func TestVerify_RotatedKeyRightAfterAFetch(t *testing.T) {
+	f := newFakeIssuer()
+	defer f.Close()
+	v := newVerifier(t, f, sdk.Config{})
 	old := f.Token(f.Claims("1"))
 	if _, err := v.Verify(context.Background(), old); err != nil {
 		t.Fatalf("first key: %v", err)
 	}
-	time.Sleep(5 * time.Millisecond)
 	newKID := f.Rotate()
 	tok := f.Token(f.Claims("2"))
 	c, err := v.Verify(context.Background(), tok)
@@ -174,62 +209,153 @@ func TestVerify_PicksUpRotatedKey(t *testing.T) {
 	}
 }
 
+// TestVerify_ConcurrentNewKidShareOneFetch: many verifications of tokens
+// of a new key, at once, wait for and share one fetch.
+func TestVerify_ConcurrentNewKidShareOneFetch(t *testing.T) {
+	f := newFakeIssuer()
+	defer f.Close()
+	v := newVerifier(t, f, sdk.Config{KeyRefetchInterval: 200 * time.Millisecond})
+	if _, err := v.Verify(context.Background(), f.Token(f.Claims("1"))); err != nil {
+		t.Fatal(err)
+	}
+	f.Rotate()
+	tok := f.Token(f.Claims("2"))
+	var wg sync.WaitGroup
+	for range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := v.Verify(context.Background(), tok); err != nil {
+				t.Errorf("token of the new key: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := f.JWKSHits.Load(); got != 2 {
+		t.Errorf("key set fetched %d times, want 2 (first use, one shared fetch)", got)
+	}
+}
+
 // TestVerify_UnknownKidRefetchIsRateLimited: a flood of tokens naming
-// unknown kids costs at most one key-set fetch per interval, and
-// concurrent verifications share one fetch.
+// unknown kids costs at most one key-set fetch per interval, each is
+// refused as unknown only after a fetch that started after it arrived, and
+// the wait is bounded by the request's context.
 func TestVerify_UnknownKidRefetchIsRateLimited(t *testing.T) {
 	f := newFakeIssuer()
 	defer f.Close()
-	var mu sync.Mutex
-	now := time.Now()
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	v := newVerifier(t, f, sdk.Config{KeyRefetchInterval: time.Minute, Now: clock})
+	const interval = 150 * time.Millisecond
+	v := newVerifier(t, f, sdk.Config{KeyRefetchInterval: interval})
 	if _, err := v.Verify(context.Background(), f.Token(f.Claims("1"))); err != nil {
 		t.Fatal(err)
 	}
 	_, foreign, _ := ed25519.GenerateKey(rand.Reader)
+	start := time.Now()
 	var wg sync.WaitGroup
 	for i := range 50 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			tok := signJWT(jose.EdDSA, foreign, "unknown-"+string(rune('a'+i%26)), "at+jwt", f.Claims("1"))
-			if _, err := v.Verify(context.Background(), tok); !errors.Is(err, sdk.ErrInvalidToken) {
+			if _, err := v.Verify(context.Background(), tok); !errors.Is(err, sdk.ErrInvalidToken) || !strings.Contains(err.Error(), "unknown") {
 				t.Errorf("unknown kid: %v", err)
 			}
 		}()
 	}
 	wg.Wait()
-	if got := f.JWKSHits.Load(); got != 1 {
-		t.Errorf("key set fetched %d times within the interval, want 1", got)
+	elapsed := time.Since(start)
+	if got, most := int(f.JWKSHits.Load())-1, int(elapsed/interval)+1; got < 1 || got > most {
+		t.Errorf("50 unknown kids in %s caused %d fetches, want 1 to %d (one per interval)", elapsed, got, most)
 	}
-	mu.Lock()
-	now = now.Add(2 * time.Minute)
-	mu.Unlock()
-	kid := f.Rotate()
-	c := f.Claims("3")
-	c["iat"], c["nbf"], c["exp"] = now.Unix(), now.Unix(), now.Add(time.Minute).Unix()
-	if _, err := v.Verify(context.Background(), f.Token(c)); err != nil {
-		t.Fatalf("new kid %s after the interval: %v", kid, err)
+
+	// A request that cannot wait for the next fetch is not told "invalid".
+	slow := newVerifier(t, f, sdk.Config{KeyRefetchInterval: time.Minute})
+	if _, err := slow.Verify(context.Background(), f.Token(f.Claims("1"))); err != nil {
+		t.Fatal(err)
 	}
-	if got := f.JWKSHits.Load(); got != 2 {
-		t.Errorf("key set fetched %d times, want 2", got)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	tok := signJWT(jose.EdDSA, foreign, "unknown-z", "at+jwt", f.Claims("1"))
+	if _, err := slow.Verify(ctx, tok); !errors.Is(err, sdk.ErrKeysUnavailable) || errors.Is(err, sdk.ErrInvalidToken) {
+		t.Errorf("unknown kid, context ended before the next fetch: %v, want ErrKeysUnavailable only", err)
 	}
 }
 
+// TestVerify_IssuerDownIsNotAnInvalidToken: while the issuer does not
+// answer, a token whose key the verifier has not seen is ErrKeysUnavailable
+// on every try, before and after a first successful fetch; tokens of known
+// keys keep verifying.
 func TestVerify_IssuerDownIsNotAnInvalidToken(t *testing.T) {
 	f := newFakeIssuer()
 	defer f.Close()
-	v := newVerifier(t, f, sdk.Config{})
+	v := newVerifier(t, f, sdk.Config{KeyRefetchInterval: 20 * time.Millisecond})
 	f.Down.Store(true)
-	_, err := v.Verify(context.Background(), f.Token(f.Claims("1")))
-	if !errors.Is(err, sdk.ErrKeysUnavailable) || errors.Is(err, sdk.ErrInvalidToken) {
-		t.Fatalf("error %v, want ErrKeysUnavailable only", err)
+	for i := range 20 {
+		_, err := v.Verify(context.Background(), f.Token(f.Claims("1")))
+		if !errors.Is(err, sdk.ErrKeysUnavailable) || errors.Is(err, sdk.ErrInvalidToken) {
+			t.Fatalf("try %d, never fetched: %v, want ErrKeysUnavailable only", i, err)
+		}
+		if i%5 == 0 {
+			time.Sleep(25 * time.Millisecond) // let some tries start a new fetch
+		}
 	}
 	f.Down.Store(false)
-	time.Sleep(1100 * time.Millisecond) // the default refetch interval
-	if _, err := v.Verify(context.Background(), f.Token(f.Claims("1"))); err != nil {
-		t.Fatalf("issuer back: %v", err)
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		_, err := v.Verify(context.Background(), f.Token(f.Claims("1")))
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("issuer back: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	known := f.Token(f.Claims("1"))
+	f.Rotate()
+	unseen := f.Token(f.Claims("2"))
+	f.Down.Store(true)
+	for i := range 20 {
+		_, err := v.Verify(context.Background(), unseen)
+		if !errors.Is(err, sdk.ErrKeysUnavailable) || errors.Is(err, sdk.ErrInvalidToken) {
+			t.Fatalf("try %d, unseen key: %v, want ErrKeysUnavailable only", i, err)
+		}
+		if _, err := v.Verify(context.Background(), known); err != nil {
+			t.Fatalf("try %d, known key: %v", i, err)
+		}
+		if i%5 == 0 {
+			time.Sleep(25 * time.Millisecond)
+		}
+	}
+}
+
+// TestVerify_OldKeySetIsFetchedAgain: once the key set is older than
+// KeyMaxAge it is fetched again, so that a withdrawn key stops verifying;
+// while the issuer does not answer, the known keys keep serving.
+func TestVerify_OldKeySetIsFetchedAgain(t *testing.T) {
+	f := newFakeIssuer()
+	defer f.Close()
+	const maxAge = 30 * time.Millisecond
+	v := newVerifier(t, f, sdk.Config{KeyMaxAge: maxAge, KeyRefetchInterval: time.Millisecond})
+	ctx := context.Background()
+	old := f.Token(f.Claims("1"))
+	oldKID := f.active().kid
+	if _, err := v.Verify(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	f.Rotate()
+	f.Down.Store(true)
+	time.Sleep(maxAge + 10*time.Millisecond)
+	if _, err := v.Verify(ctx, old); err != nil {
+		t.Errorf("old key set, issuer down: %v, want the known key to serve", err)
+	}
+	f.Down.Store(false)
+	f.Withdraw(oldKID)
+	time.Sleep(maxAge + 10*time.Millisecond)
+	if _, err := v.Verify(ctx, old); !errors.Is(err, sdk.ErrInvalidToken) || !strings.Contains(err.Error(), "no longer published") {
+		t.Errorf("withdrawn key: %v, want it refused", err)
+	}
+	if _, err := v.Verify(ctx, f.Token(f.Claims("2"))); err != nil {
+		t.Errorf("token of the published key: %v", err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/core"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
@@ -144,18 +145,21 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(stderr, usage)
 		return errors.New("keys: a subcommand is required: rotate")
 	}
-	fs := newFlags("keys rotate", "Generate a new signing key. New tokens use it at once; the old public key\nstays published until the tokens it signed have expired. Running servers\npick the new key up within GATEHOUSE_KEY_RELOAD_INTERVAL.", stderr)
+	fs := newFlags("keys rotate", "Generate a new signing key. It is published at once and signs new tokens\nafter GATEHOUSE_KEY_ACTIVATION_DELAY (at once by default); the old public\nkey stays published until the tokens it signed have expired. Running\nservers pick the new key up within GATEHOUSE_KEY_RELOAD_INTERVAL.", stderr)
 	cfgPath := configFlag(fs)
 	alg := fs.String("alg", "", "algorithm of the new key (default: GATEHOUSE_SIGNING_ALG)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
 	return withServer(ctx, *cfgPath, stderr, func(srv *server.Server) error {
-		kid, err := srv.Service.RotateKeys(ctx, *alg, cliMeta)
+		kid, activeFrom, err := srv.Service.RotateKeys(ctx, *alg, cliMeta)
 		if err != nil {
 			return failure("keys rotate", err, nil)
 		}
 		fmt.Fprintln(stdout, kid)
+		if activeFrom.After(time.Now()) {
+			fmt.Fprintf(stderr, "published now; signs new tokens from %s (GATEHOUSE_KEY_ACTIVATION_DELAY)\n", activeFrom.UTC().Format(time.RFC3339))
+		}
 		return nil
 	})
 }

@@ -378,6 +378,39 @@ func TestCLI(t *testing.T) {
 	if !strings.Contains(string(b), kid) {
 		t.Fatalf("rotated key %s not published: %s", kid, b)
 	}
+
+	// With an activation delay the new key is published at once and signs
+	// only later: a server started now publishes it and signs with kid.
+	delayed := exec.Command(binary, "keys", "rotate")
+	delayed.Dir = dir
+	delayed.Env = append(os.Environ(), "GATEHOUSE_KEY_ACTIVATION_DELAY=1h")
+	var dout, derr bytes.Buffer
+	delayed.Stdout, delayed.Stderr = &dout, &derr
+	if err := delayed.Run(); err != nil {
+		t.Fatalf("keys rotate with a delay: %v %s", err, derr.String())
+	}
+	pending := strings.TrimSpace(dout.String())
+	if pending == "" || pending == kid || !strings.Contains(derr.String(), "signs new tokens from") {
+		t.Fatalf("keys rotate with a delay printed %q, %q", dout.String(), derr.String())
+	}
+	q := start(t, dir, nil)
+	code, m = q.call("POST", "/auth/login", "", map[string]any{"username": "root", "password": "correct horse battery"})
+	if code != 200 {
+		t.Fatalf("login during the delay: %d %v", code, m)
+	}
+	at, _ := m["access_token"].(string)
+	if h := decodeSegment(t, strings.Split(at, ".")[0]); !strings.Contains(h, `"kid":"`+kid+`"`) {
+		t.Fatalf("during the delay the token header is %s, want kid %s", h, kid)
+	}
+	resp, err = http.Get(q.url + "/.well-known/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), pending) {
+		t.Fatalf("key %s awaiting activation not published: %s", pending, b)
+	}
 	if _, err := run("", "nonsense"); err == nil {
 		t.Fatal("unknown command accepted")
 	}

@@ -47,6 +47,9 @@ type Config struct {
 	MasterKey string
 	// SigningAlg is the JWS algorithm of new signing keys: EdDSA, ES256 or RS256.
 	SigningAlg string
+	// KeyActivationDelay is how long a rotated-in signing key is published
+	// in the JWKS before it signs; 0 signs with it at once.
+	KeyActivationDelay time.Duration
 
 	// AccessTokenTTL is the lifetime of an access token.
 	AccessTokenTTL time.Duration

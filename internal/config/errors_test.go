@@ -27,6 +27,7 @@ func TestLoad_EnvErrorsNameTheKey(t *testing.T) {
 		{"GATEHOUSE_DB_MAX_CONN_IDLE_TIME", "0", "must be greater than 0"},
 		{"GATEHOUSE_DB_TIMEOUT", "0", "must be greater than 0"},
 		{"GATEHOUSE_KEY_RELOAD_INTERVAL", "0", "must be greater than 0"},
+		{"GATEHOUSE_KEY_ACTIVATION_DELAY", "-1s", "must not be negative"},
 		{"GATEHOUSE_REVOCATION_POLL_INTERVAL", "0", "must be greater than 0"},
 		{"GATEHOUSE_SHUTDOWN_TIMEOUT", "", `invalid duration ""`},
 		{"GATEHOUSE_ADDR", "localhost", "must be host:port"},

@@ -76,6 +76,7 @@ var fields = []field{
 	durationField("GATEHOUSE_DB_TIMEOUT", func(c *Config) *time.Duration { return &c.DBTimeout }),
 
 	durationField("GATEHOUSE_KEY_RELOAD_INTERVAL", func(c *Config) *time.Duration { return &c.KeyReloadInterval }),
+	durationField("GATEHOUSE_KEY_ACTIVATION_DELAY", func(c *Config) *time.Duration { return &c.KeyActivationDelay }),
 	durationField("GATEHOUSE_REVOCATION_POLL_INTERVAL", func(c *Config) *time.Duration { return &c.RevocationPoll }),
 	durationField("GATEHOUSE_SHUTDOWN_TIMEOUT", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
 }

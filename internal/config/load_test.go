@@ -75,6 +75,7 @@ func TestLoad_DefaultsWithNothingSet(t *testing.T) {
 		{"DBMaxConnIdleTime", got.DBMaxConnIdleTime, 5 * time.Minute},
 		{"DBTimeout", got.DBTimeout, 5 * time.Second},
 		{"KeyReloadInterval", got.KeyReloadInterval, 30 * time.Second},
+		{"KeyActivationDelay", got.KeyActivationDelay, time.Duration(0)},
 		{"RevocationPoll", got.RevocationPoll, 250 * time.Millisecond},
 		{"ShutdownTimeout", got.ShutdownTimeout, 10 * time.Second},
 		{"Providers", len(got.Providers), 0},
@@ -129,6 +130,7 @@ var settable = map[string]string{
 	"GATEHOUSE_DB_MAX_CONN_IDLE_TIME":    "1m",
 	"GATEHOUSE_DB_TIMEOUT":               "2s",
 	"GATEHOUSE_KEY_RELOAD_INTERVAL":      "1m",
+	"GATEHOUSE_KEY_ACTIVATION_DELAY":     "2m",
 	"GATEHOUSE_REVOCATION_POLL_INTERVAL": "1s",
 	"GATEHOUSE_SHUTDOWN_TIMEOUT":         "20s",
 }

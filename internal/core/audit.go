@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
@@ -94,22 +95,25 @@ func (s *Service) ListAudit(ctx context.Context, q AuditQuery) ([]store.AuditEve
 	return s.store.ListAudit(ctx, q.TenantID, store.AuditFilter{UserID: q.UserID, Type: q.Type, Limit: q.Limit})
 }
 
-// RotateKeys generates a new signing key (alg "" keeps the configured one);
-// new tokens use it at once and the old public key stays published until the
-// tokens it signed have expired.
-func (s *Service) RotateKeys(ctx context.Context, alg string, m Meta) (string, error) {
+// RotateKeys generates a new signing key (alg "" keeps the configured one)
+// and publishes it at once; new tokens use it from activeFrom, after the
+// configured activation delay (at once without one). The old public key
+// stays published until the tokens it signed have expired.
+func (s *Service) RotateKeys(ctx context.Context, alg string, m Meta) (kid string, activeFrom time.Time, err error) {
 	switch alg {
 	case "", "EdDSA", "ES256", "RS256":
 	default:
-		return "", newError(CodeInvalidRequest, "alg must be EdDSA, ES256 or RS256")
+		return "", time.Time{}, newError(CodeInvalidRequest, "alg must be EdDSA, ES256 or RS256")
 	}
 	if alg == "" {
 		alg = s.keys.DefaultAlg() // the audit records the alg the key has
 	}
-	kid, err := s.keys.Rotate(ctx, alg)
+	kid, err = s.keys.Rotate(ctx, alg)
 	if err != nil {
-		return "", fmt.Errorf("rotate keys: %w", err)
+		return "", time.Time{}, fmt.Errorf("rotate keys: %w", err)
 	}
-	s.audit(ctx, event(EventKeyRotated, DefaultTenant, "", m, map[string]any{"kid": kid, "alg": alg}))
-	return kid, nil
+	activeFrom, _ = s.keys.SignsFrom(kid)
+	s.audit(ctx, event(EventKeyRotated, DefaultTenant, "", m, map[string]any{
+		"kid": kid, "alg": alg, "active_from": activeFrom.UTC().Format(time.RFC3339Nano)}))
+	return kid, activeFrom, nil
 }

@@ -92,7 +92,8 @@ func assemble(ctx context.Context, cfg config.Config, opts Options, st store.Sto
 		return nil, err
 	}
 	keys, err := token.NewKeySet(ctx, st, keySealer, token.KeySetOptions{
-		Issuer: cfg.Issuer, Alg: cfg.SigningAlg, AccessTTL: cfg.AccessTokenTTL, Now: clock.Now, Logger: log,
+		Issuer: cfg.Issuer, Alg: cfg.SigningAlg, AccessTTL: cfg.AccessTokenTTL,
+		ActivationDelay: cfg.KeyActivationDelay, Now: clock.Now, Logger: log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)

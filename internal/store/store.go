@@ -87,8 +87,8 @@ type Store interface {
 	// ListSigningKeys returns every stored signing key, newest first.
 	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
 	// AddSigningKey inserts k as the active key and, in the same
-	// transaction, marks every previously active key retired at k.CreatedAt
-	// with PublishUntil set to publishUntil.
+	// transaction, marks every previously active key retired at
+	// k.SignsFrom() with PublishUntil set to publishUntil.
 	AddSigningKey(ctx context.Context, k SigningKey, publishUntil time.Time) error
 	// AddFirstSigningKey inserts k as the active key only when no key is
 	// active, and reports whether it did. Processes starting at once on a
@@ -264,13 +264,25 @@ type Throttle struct {
 
 // SigningKey is a JWT signing key; the private part is encrypted at rest.
 type SigningKey struct {
-	KID          string
-	Alg          string // EdDSA, ES256, RS256
-	PrivateEnc   []byte // sealed private key
-	PublicJWK    []byte // JSON of the public JWK
-	CreatedAt    time.Time
-	RetiredAt    time.Time // zero for the active key
+	KID        string
+	Alg        string    // EdDSA, ES256, RS256
+	PrivateEnc []byte    // sealed private key
+	PublicJWK  []byte    // JSON of the public JWK
+	CreatedAt  time.Time // when it was generated and first published
+	// ActivatesAt is when it starts signing, after an activation delay;
+	// zero means at CreatedAt.
+	ActivatesAt  time.Time
+	RetiredAt    time.Time // zero for the active key; the successor's SignsFrom otherwise
 	PublishUntil time.Time // zero while active; after retirement, when its last token expires
+}
+
+// SignsFrom returns when k starts signing: ActivatesAt, or CreatedAt when
+// it was activated on creation.
+func (k SigningKey) SignsFrom() time.Time {
+	if k.ActivatesAt.IsZero() {
+		return k.CreatedAt
+	}
+	return k.ActivatesAt
 }
 
 // AuditEvent is one security-relevant action.

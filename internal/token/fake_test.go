@@ -45,7 +45,7 @@ func (m *memStore) AddSigningKey(ctx context.Context, k store.SigningKey, publis
 	}
 	for i := range m.keys {
 		if m.keys[i].RetiredAt.IsZero() {
-			m.keys[i].RetiredAt = k.CreatedAt
+			m.keys[i].RetiredAt = k.SignsFrom()
 			m.keys[i].PublishUntil = publishUntil
 		}
 	}

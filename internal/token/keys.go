@@ -50,11 +50,13 @@ type key struct {
 	alg          jose.SignatureAlgorithm
 	public       jose.JSONWebKey // public part, with kid, alg and use "sig"
 	publicJSON   []byte          // public as stored
-	createdAt    time.Time
-	retiredAt    time.Time // zero for the active key
-	publishUntil time.Time // zero for the active key
+	createdAt    time.Time       // when it was generated and first published
+	signsFrom    time.Time       // when it starts signing (createdAt, or later after an activation delay)
+	retiredAt    time.Time       // zero for the newest key; when its successor starts signing otherwise
+	publishUntil time.Time       // zero for the newest key
 
-	// Only the active key carries its private part and signers.
+	// Only keys that sign now or will sign later carry their private part
+	// and signers.
 	private   crypto.Signer
 	atSigner  jose.Signer // typ "at+jwt"
 	jwtSigner jose.Signer // typ "JWT"
@@ -114,9 +116,10 @@ func publicJWK(priv crypto.Signer, alg string) (jose.JSONWebKey, error) {
 	return jwk, nil
 }
 
-// newSigningKey generates a key of alg and returns it parsed together with
-// its stored form (private part as PKCS#8 DER sealed with aad = kid).
-func newSigningKey(alg string, sealer *Sealer, now time.Time) (*key, store.SigningKey, error) {
+// newSigningKey generates a key of alg, published from now and signing
+// from activates (not before now), and returns it parsed together with its
+// stored form (private part as PKCS#8 DER sealed with aad = kid).
+func newSigningKey(alg string, sealer *Sealer, now, activates time.Time) (*key, store.SigningKey, error) {
 	priv, err := generateKey(alg)
 	if err != nil {
 		return nil, store.SigningKey{}, err
@@ -145,12 +148,16 @@ func newSigningKey(alg string, sealer *Sealer, now time.Time) (*key, store.Signi
 		PublicJWK:  pubJSON,
 		CreatedAt:  now.UTC().Truncate(time.Microsecond),
 	}
+	if activates = activates.UTC().Truncate(time.Microsecond); activates.After(sk.CreatedAt) {
+		sk.ActivatesAt = activates
+	}
 	k := &key{
 		kid:        jwk.KeyID,
 		alg:        jose.SignatureAlgorithm(alg),
 		public:     jwk,
 		publicJSON: pubJSON,
 		createdAt:  sk.CreatedAt,
+		signsFrom:  sk.SignsFrom(),
 	}
 	if err := k.setPrivate(priv); err != nil {
 		return nil, store.SigningKey{}, err
@@ -187,6 +194,7 @@ func parsePublic(sk store.SigningKey) (*key, error) {
 		public:       jwk,
 		publicJSON:   sk.PublicJWK,
 		createdAt:    sk.CreatedAt,
+		signsFrom:    sk.SignsFrom(),
 		retiredAt:    sk.RetiredAt,
 		publishUntil: sk.PublishUntil,
 	}, nil
@@ -233,11 +241,30 @@ func (k *key) setPrivate(priv crypto.Signer) error {
 	return nil
 }
 
-// retired returns a copy of k retired at t and published until until,
-// without its private part.
+// retired returns a copy of k retired at t and published until until. It
+// keeps its private part, since it signs until t; a snapshot built at or
+// after t drops it (withoutPrivate).
 func (k *key) retired(t, until time.Time) *key {
 	r := *k
 	r.retiredAt, r.publishUntil = t, until
+	return &r
+}
+
+// signsAt reports whether k is the kind of key that signs at t: its
+// activation has come and its successor's has not.
+func (k *key) signsAt(t time.Time) bool {
+	return !t.Before(k.signsFrom) && (k.retiredAt.IsZero() || t.Before(k.retiredAt))
+}
+
+// signsLater reports whether k will sign after t: it is not retired, or
+// retired only after t.
+func (k *key) signsLater(t time.Time) bool {
+	return k.retiredAt.IsZero() || t.Before(k.retiredAt)
+}
+
+// withoutPrivate returns a copy of k without its private part and signers.
+func (k *key) withoutPrivate() *key {
+	r := *k
 	r.private, r.atSigner, r.jwtSigner = nil, nil, nil
 	return &r
 }

@@ -31,6 +31,12 @@ type KeySetOptions struct {
 	// AccessTTL is the lifetime of access tokens (default 15 minutes). A
 	// retired key stays published until retirement + AccessTTL + 1 minute.
 	AccessTTL time.Duration
+	// ActivationDelay is how long a key rotated in is published before it
+	// signs: verifiers that fetch the JWKS within that time know the key
+	// before they meet its first token. The previous key signs until then.
+	// Zero (the default) signs with the new key at once. The first key of an
+	// empty store always signs at once.
+	ActivationDelay time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Logger receives key-set events and errors, never key material;
@@ -61,6 +67,7 @@ type KeySet struct {
 	issuer    string
 	alg       string
 	accessTTL time.Duration
+	delay     time.Duration // ActivationDelay
 	now       func() time.Time
 	log       *slog.Logger
 
@@ -101,6 +108,9 @@ func NewKeySet(ctx context.Context, ks KeyStore, sealer *Sealer, opts KeySetOpti
 	if opts.AccessTTL == 0 {
 		opts.AccessTTL = defaultAccessTTL
 	}
+	if opts.ActivationDelay < 0 {
+		return nil, fmt.Errorf("new key set: activation delay %s is negative", opts.ActivationDelay)
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -114,6 +124,7 @@ func NewKeySet(ctx context.Context, ks KeyStore, sealer *Sealer, opts KeySetOpti
 		issuer:    opts.Issuer,
 		alg:       opts.Alg,
 		accessTTL: opts.AccessTTL,
+		delay:     opts.ActivationDelay,
 		now:       opts.Now,
 		log:       opts.Logger,
 	}
@@ -133,7 +144,8 @@ func NewKeySet(ctx context.Context, ks KeyStore, sealer *Sealer, opts KeySetOpti
 
 // addFirst stores a first key unless another process stored one first.
 func (k *KeySet) addFirst(ctx context.Context) error {
-	_, sk, err := newSigningKey(k.alg, k.sealer, k.now().UTC())
+	now := k.now().UTC()
+	_, sk, err := newSigningKey(k.alg, k.sealer, now, now)
 	if err != nil {
 		return fmt.Errorf("first signing key: %w", err)
 	}
@@ -152,7 +164,43 @@ func (k *KeySet) DefaultAlg() string { return k.alg }
 
 // ActiveKID returns the kid of the key that signs new tokens.
 func (k *KeySet) ActiveKID() string {
-	return k.snap.Load().active.kid
+	return k.current().active.kid
+}
+
+// SignsFrom returns when the published key kid starts (or started) signing,
+// and false when no such key is published.
+func (k *KeySet) SignsFrom(kid string) (time.Time, bool) {
+	key, ok := k.snap.Load().byKID[kid]
+	if !ok {
+		return time.Time{}, false
+	}
+	return key.signsFrom, true
+}
+
+// current returns the snapshot to sign with: the stored one, or, once a
+// published key's activation has come, a new one in which it signs.
+func (k *KeySet) current() *snapshot {
+	s := k.snap.Load()
+	if s.next.IsZero() || k.now().Before(s.next) {
+		return s
+	}
+	k.writeMu.Lock()
+	defer k.writeMu.Unlock()
+	s = k.snap.Load()
+	now := k.now().UTC()
+	if s.next.IsZero() || now.Before(s.next) {
+		return s // another caller switched already
+	}
+	ns, err := newSnapshot(s.keys, s, now)
+	if err != nil {
+		k.log.Error("signing key not activated", "error", err)
+		return s
+	}
+	k.snap.Store(ns)
+	if ns.active.kid != s.active.kid {
+		k.log.Info("signing key activated", "kid", ns.active.kid, "alg", string(ns.active.alg))
+	}
+	return ns
 }
 
 // Algs returns the algs of the published keys, active key's first (for
@@ -169,10 +217,17 @@ func (k *KeySet) JWKS() []byte {
 	return k.snap.Load().jwks
 }
 
-// Rotate generates a key of alg ("" for the configured alg), stores it as
-// the active key, retires the previous one (published until now + AccessTTL
-// + 1 minute) and signs with the new key at once. It returns the new kid.
+// Rotate generates a key of alg ("" for the configured alg), publishes it
+// at once, and signs with it after the activation delay (at once without
+// one); the previous key signs until then and stays published until the
+// activation + AccessTTL + 1 minute. It returns the new kid (SignsFrom
+// tells when it signs).
 func (k *KeySet) Rotate(ctx context.Context, alg string) (string, error) {
+	return k.rotate(ctx, alg, k.delay)
+}
+
+// rotate is Rotate with the activation delay given.
+func (k *KeySet) rotate(ctx context.Context, alg string, delay time.Duration) (string, error) {
 	if alg == "" {
 		alg = k.alg
 	}
@@ -183,11 +238,11 @@ func (k *KeySet) Rotate(ctx context.Context, alg string) (string, error) {
 	defer k.writeMu.Unlock()
 
 	now := k.now().UTC()
-	nk, sk, err := newSigningKey(alg, k.sealer, now)
+	nk, sk, err := newSigningKey(alg, k.sealer, now, now.Add(delay))
 	if err != nil {
 		return "", fmt.Errorf("rotate signing key: %w", err)
 	}
-	until := now.Add(k.accessTTL + publishMargin).Truncate(time.Microsecond)
+	until := nk.signsFrom.Add(k.accessTTL + publishMargin).Truncate(time.Microsecond)
 	if err := k.store.AddSigningKey(ctx, sk, until); err != nil {
 		return "", fmt.Errorf("rotate signing key: store key %s: %w", sk.KID, err)
 	}
@@ -198,19 +253,23 @@ func (k *KeySet) Rotate(ctx context.Context, alg string) (string, error) {
 		for _, old := range prev.keys {
 			switch {
 			case old.retiredAt.IsZero():
-				old = old.retired(sk.CreatedAt, until)
+				old = old.retired(nk.signsFrom, until)
 			case !now.Before(old.publishUntil):
 				continue // no longer published
 			}
 			keys = append(keys, old)
 		}
 	}
-	s, err := newSnapshot(keys, prev)
+	s, err := newSnapshot(keys, prev, now)
 	if err != nil {
 		return "", fmt.Errorf("rotate signing key: %w", err)
 	}
 	k.snap.Store(s)
-	k.log.Info("signing key activated", "kid", nk.kid, "alg", alg)
+	if s.active == nk {
+		k.log.Info("signing key activated", "kid", nk.kid, "alg", alg)
+	} else {
+		k.log.Info("signing key published", "kid", nk.kid, "alg", alg, "signs_from", nk.signsFrom)
+	}
 	return nk.kid, nil
 }
 
@@ -265,7 +324,7 @@ func (k *KeySet) load(ctx context.Context, prune bool) error {
 	if err != nil {
 		return err
 	}
-	s, err := newSnapshot(keys, prev)
+	s, err := newSnapshot(keys, prev, now)
 	if err != nil {
 		return err
 	}

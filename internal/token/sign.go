@@ -49,7 +49,7 @@ func (k *KeySet) SignJWT(claims map[string]any) (string, error) {
 
 // sign signs payload with the active key's cached signer.
 func (k *KeySet) sign(payload []byte, accessToken bool) (string, error) {
-	snap := k.snap.Load()
+	snap := k.current()
 	active := snap.active
 	if priv, ok := active.private.(ed25519.PrivateKey); ok && accessToken && snap.activeATHeader != "" {
 		return signEd25519(snap.activeATHeader, priv, payload), nil

@@ -294,12 +294,13 @@ func (h *Handler) rotateKeys(w http.ResponseWriter, r *request) {
 		h.fail(w, err)
 		return
 	}
-	kid, err := h.svc.RotateKeys(r.Context(), req.Alg, r.meta)
+	kid, activeFrom, err := h.svc.RotateKeys(r.Context(), req.Alg, r.meta)
 	if err != nil {
 		h.fail(w, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"kid": kid, "jwks_uri": "/.well-known/jwks.json"})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"kid": kid, "jwks_uri": "/.well-known/jwks.json",
+		"active_from": activeFrom.UTC().Format(time.RFC3339Nano)})
 }
 
 func (h *Handler) audit(w http.ResponseWriter, r *request) {

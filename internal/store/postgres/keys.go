@@ -22,7 +22,7 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error)
 		return nil, fmt.Errorf("list signing keys: %w", err)
 	}
 	defer cancel()
-	rows, err := s.pool.Query(ctx, `SELECT kid, alg, private_enc, public_jwk, created_at, retired_at, publish_until
+	rows, err := s.pool.Query(ctx, `SELECT kid, alg, private_enc, public_jwk, created_at, activates_at, retired_at, publish_until
 		FROM signing_keys ORDER BY created_at DESC, kid DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("list signing keys: %w", mapErr(err))
@@ -30,7 +30,7 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error)
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.SigningKey, error) {
 		var k store.SigningKey
 		err := r.Scan(&k.KID, &k.Alg, &k.PrivateEnc, &k.PublicJWK, tsOut(&k.CreatedAt),
-			tsOut(&k.RetiredAt), tsOut(&k.PublishUntil))
+			tsOut(&k.ActivatesAt), tsOut(&k.RetiredAt), tsOut(&k.PublishUntil))
 		return k, err
 	})
 	if err != nil {
@@ -40,7 +40,7 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error)
 }
 
 // AddSigningKey inserts k as the active key and retires every previously
-// active key at k.CreatedAt, published until publishUntil, in one
+// active key at k.SignsFrom(), published until publishUntil, in one
 // transaction. store.ErrConflict when k.KID exists.
 func (s *Store) AddSigningKey(ctx context.Context, k store.SigningKey, publishUntil time.Time) error {
 	err := s.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
@@ -48,12 +48,12 @@ func (s *Store) AddSigningKey(ctx context.Context, k store.SigningKey, publishUn
 			return fmt.Errorf("lock signing keys: %w", err)
 		}
 		_, err := tx.Exec(ctx, `UPDATE signing_keys SET retired_at = $1, publish_until = $2
-			WHERE retired_at IS NULL`, ts(k.CreatedAt), ts(publishUntil))
+			WHERE retired_at IS NULL`, ts(k.SignsFrom()), ts(publishUntil))
 		if err != nil {
 			return fmt.Errorf("retire keys: %w", err)
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO signing_keys (kid, alg, private_enc, public_jwk, created_at)
-			VALUES ($1, $2, $3, $4, $5)`, k.KID, k.Alg, k.PrivateEnc, k.PublicJWK, ts(k.CreatedAt))
+		_, err = tx.Exec(ctx, `INSERT INTO signing_keys (kid, alg, private_enc, public_jwk, created_at, activates_at)
+			VALUES ($1, $2, $3, $4, $5, $6)`, k.KID, k.Alg, k.PrivateEnc, k.PublicJWK, ts(k.CreatedAt), ts(k.ActivatesAt))
 		return err
 	})
 	if err != nil {

@@ -14,7 +14,7 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error)
 		return nil, err
 	}
 	rows, err := s.reader.QueryContext(ctx, `SELECT kid, alg, private_enc, public_jwk,
-		       created_at, retired_at, publish_until
+		       created_at, activates_at, retired_at, publish_until
 		FROM signing_keys ORDER BY created_at DESC, rowid DESC`)
 	if err != nil {
 		return nil, wrap("list signing keys", err)
@@ -24,7 +24,7 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error)
 	for rows.Next() {
 		var k store.SigningKey
 		if err := rows.Scan(&k.KID, &k.Alg, &k.PrivateEnc, &k.PublicJWK,
-			timeCol{&k.CreatedAt}, timeCol{&k.RetiredAt}, timeCol{&k.PublishUntil}); err != nil {
+			timeCol{&k.CreatedAt}, timeCol{&k.ActivatesAt}, timeCol{&k.RetiredAt}, timeCol{&k.PublishUntil}); err != nil {
 			return nil, wrap("list signing keys", err)
 		}
 		out = append(out, k)
@@ -40,12 +40,12 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error)
 func (s *Store) AddSigningKey(ctx context.Context, k store.SigningKey, publishUntil time.Time) error {
 	err := s.write(ctx, func(c *sql.Conn) error {
 		if _, err := c.ExecContext(ctx, `UPDATE signing_keys SET retired_at = ?, publish_until = ?
-			WHERE retired_at IS NULL`, micros(k.CreatedAt), micros(publishUntil)); err != nil {
+			WHERE retired_at IS NULL`, micros(k.SignsFrom()), micros(publishUntil)); err != nil {
 			return err
 		}
 		_, err := c.ExecContext(ctx, `INSERT INTO signing_keys
-			(kid, alg, private_enc, public_jwk, created_at) VALUES (?, ?, ?, ?, ?)`,
-			k.KID, k.Alg, k.PrivateEnc, k.PublicJWK, micros(k.CreatedAt))
+			(kid, alg, private_enc, public_jwk, created_at, activates_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			k.KID, k.Alg, k.PrivateEnc, k.PublicJWK, micros(k.CreatedAt), micros(k.ActivatesAt))
 		return err
 	})
 	return wrap("add signing key", err)

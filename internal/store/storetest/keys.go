@@ -36,6 +36,7 @@ func checkKey(t *testing.T, got, want store.SigningKey, retired, publishUntil ti
 		t.Errorf("key = %+v, want %+v", got, want)
 	}
 	sameTime(t, want.KID+" CreatedAt", got.CreatedAt, want.CreatedAt)
+	sameTime(t, want.KID+" ActivatesAt", got.ActivatesAt, want.ActivatesAt)
 	sameTime(t, want.KID+" RetiredAt", got.RetiredAt, retired)
 	sameTime(t, want.KID+" PublishUntil", got.PublishUntil, publishUntil)
 }
@@ -75,6 +76,39 @@ func testKeysAdd(t *testing.T, s store.Store) {
 	checkKey(t, keys[0], k3, time.Time{}, time.Time{})
 	checkKey(t, keys[1], k2, k3.CreatedAt, base.Add(4*day))
 	checkKey(t, keys[2], k1, k2.CreatedAt, base.Add(2*day)) // retired once, unchanged since
+}
+
+// testKeysAddWithActivation: a key that starts signing after its creation
+// retires its predecessor at its activation, not at its creation; the
+// next key retires it at that one's own.
+func testKeysAddWithActivation(t *testing.T, s store.Store) {
+	k1 := signingKey("k1", base)
+	k2 := signingKey("k2", base.Add(day))
+	k2.ActivatesAt = base.Add(day + time.Hour)
+	k3 := signingKey("k3", base.Add(day+time.Minute)) // rotated again before k2 signs
+	k3.ActivatesAt = base.Add(day + 2*time.Hour)
+	addKey(t, s, k1, time.Time{})
+	addKey(t, s, k2, base.Add(2*day))
+	keys := listKeys(t, s)
+	if len(keys) != 2 {
+		t.Fatalf("keys = %+v, want two", keys)
+	}
+	checkKey(t, keys[0], k2, time.Time{}, time.Time{})
+	checkKey(t, keys[1], k1, k2.ActivatesAt, base.Add(2*day))
+	addKey(t, s, k3, base.Add(3*day))
+	keys = listKeys(t, s)
+	if len(keys) != 3 {
+		t.Fatalf("keys = %+v, want three", keys)
+	}
+	checkKey(t, keys[0], k3, time.Time{}, time.Time{})
+	checkKey(t, keys[1], k2, k3.ActivatesAt, base.Add(3*day))
+	checkKey(t, keys[2], k1, k2.ActivatesAt, base.Add(2*day))
+	if got := keys[2].SignsFrom(); !got.Equal(k1.CreatedAt) {
+		t.Errorf("k1 SignsFrom = %v, want its CreatedAt", got)
+	}
+	if got := keys[0].SignsFrom(); !got.Equal(k3.ActivatesAt) {
+		t.Errorf("k3 SignsFrom = %v, want its ActivatesAt", got)
+	}
 }
 
 func testKeysDuplicate(t *testing.T, s store.Store) {

@@ -70,6 +70,7 @@ var cases = []testCase{
 	{"Throttle/Concurrent", testThrottleConcurrent},
 
 	{"SigningKeys/AddRetiresPrevious", testKeysAdd},
+	{"SigningKeys/AddWithActivation", testKeysAddWithActivation},
 	{"SigningKeys/DuplicateKID", testKeysDuplicate},
 	{"SigningKeys/DeleteRetiredBefore", testKeysDelete},
 	{"SigningKeys/AddFirstOnlyWhenNoneActive", testKeysAddFirst},
