@@ -88,7 +88,7 @@ func (c Config) Validate() error {
 		}
 	}
 	// Zero is meaningful for these: no leeway, passwords never expire, no
-	// warning window, no grace period.
+	// warning window, no grace period, the password always asked again.
 	nonNegative := []struct {
 		env string
 		d   time.Duration
@@ -97,6 +97,7 @@ func (c Config) Validate() error {
 		{"GATEHOUSE_PASSWORD_MAX_AGE", c.PasswordMaxAge},
 		{"GATEHOUSE_PASSWORD_WARN_BEFORE", c.PasswordWarnBefore},
 		{"GATEHOUSE_PASSWORD_GRACE", c.PasswordGrace},
+		{"GATEHOUSE_REAUTH_MAX_AGE", c.ReauthMaxAge},
 	}
 	for _, p := range nonNegative {
 		if p.d < 0 {
