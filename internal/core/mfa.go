@@ -220,17 +220,19 @@ func (s *Service) openChallenge(ctx context.Context, tenantID, hash string, now 
 	if u.Status != store.StatusActive {
 		return fail(newError(CodeAccountDisabled, "the account is "+u.Status))
 	}
+	// The challenge first: once it has no attempt left, a burst of codes is
+	// told so without spending the user's budget. An attempt refused by the
+	// user's budget stays counted on the challenge.
+	reserved, err := s.store.ReserveChallengeAttempt(ctx, tenantID, hash, now, MaxChallengeAttempts)
+	if errors.Is(err, store.ErrNotFound) {
+		return fail(errInvalidChallenge) // completed or ended meanwhile
+	}
+	if err != nil {
+		return fail(fmt.Errorf("count attempt: %w", err))
+	}
 	a, err := s.reserve(ctx, tenantID, now, s.mfaBudget(u.ID))
 	if err != nil {
 		return fail(err)
-	}
-	reserved, err := s.store.ReserveChallengeAttempt(ctx, tenantID, hash, now, MaxChallengeAttempts)
-	if err != nil {
-		s.release(ctx, a, now)
-		if errors.Is(err, store.ErrNotFound) {
-			return fail(errInvalidChallenge) // completed or ended meanwhile
-		}
-		return fail(fmt.Errorf("count attempt: %w", err))
 	}
 	return reserved, u, a, nil
 }
