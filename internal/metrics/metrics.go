@@ -43,7 +43,7 @@ func New() *Metrics {
 			Name: "gatehouse_refresh_reuse_detected_total", Help: "Rotated refresh tokens presented again; each revoked its session.",
 		}),
 		pwCheck: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "gatehouse_password_checks_total", Help: "Password hashes verified (sign-in, password change, re-authentication), unknown users' equal work included.",
+			Name: "gatehouse_password_checks_total", Help: "Password checks run (sign-in, password change, re-authentication), unknown users' equal work included; attempts refused by throttling are not.",
 		}),
 	}
 	reg.MustRegister(m.requests, m.latency, m.logins, m.refresh, m.reuse, m.pwCheck,
