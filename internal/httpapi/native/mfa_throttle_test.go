@@ -100,7 +100,11 @@ func confirmReq(access string, body map[string]any) servertest.Request {
 }
 
 func TestReauth_SecondFactorNeedsARecentSignInOrThePassword(t *testing.T) {
-	env, tk := newUser(t, servertest.Options{})
+	forStores(t, servertest.Options{}, testReauthSecondFactor)
+}
+
+func testReauthSecondFactor(t *testing.T, opts servertest.Options) {
+	env, tk := newUser(t, opts)
 	env.Clock.Advance(5*time.Minute + time.Second)
 	tk = refreshOK(t, env, tk.RefreshToken) // a refresh is not a sign-in
 
