@@ -80,6 +80,10 @@ type Config struct {
 	// IPMaxFailures is the number of failed logins from one client IP
 	// before that IP is locked out.
 	IPMaxFailures int
+	// ReauthMaxAge is how recent a session's last interactive sign-in must
+	// be for sensitive account changes without the current password; 0
+	// always asks for the password.
+	ReauthMaxAge time.Duration
 
 	// MFAMode is always, adaptive or off.
 	MFAMode string
@@ -160,6 +164,7 @@ func Default() Config {
 		LoginMaxFailures:   5,
 		LoginLockout:       15 * time.Minute,
 		IPMaxFailures:      50,
+		ReauthMaxAge:       5 * time.Minute,
 		MFAMode:            "always",
 		MFARiskLevel:       "medium",
 		Families:           []string{FamilyNative, FamilyLegacy, FamilyApp, FamilyOAuth2},

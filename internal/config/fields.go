@@ -60,6 +60,7 @@ var fields = []field{
 	intField("GATEHOUSE_LOGIN_MAX_FAILURES", func(c *Config) *int { return &c.LoginMaxFailures }),
 	durationField("GATEHOUSE_LOGIN_LOCKOUT", func(c *Config) *time.Duration { return &c.LoginLockout }),
 	intField("GATEHOUSE_LOGIN_IP_MAX_FAILURES", func(c *Config) *int { return &c.IPMaxFailures }),
+	durationField("GATEHOUSE_REAUTH_MAX_AGE", func(c *Config) *time.Duration { return &c.ReauthMaxAge }),
 
 	enumField("GATEHOUSE_MFA_MODE", mfaModes, func(c *Config) *string { return &c.MFAMode }),
 	enumField("GATEHOUSE_MFA_RISK_LEVEL", mfaRiskLevels, func(c *Config) *string { return &c.MFARiskLevel }),

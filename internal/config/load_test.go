@@ -62,6 +62,7 @@ func TestLoad_DefaultsWithNothingSet(t *testing.T) {
 		{"LoginMaxFailures", got.LoginMaxFailures, 5},
 		{"LoginLockout", got.LoginLockout, 15 * time.Minute},
 		{"IPMaxFailures", got.IPMaxFailures, 50},
+		{"ReauthMaxAge", got.ReauthMaxAge, 5 * time.Minute},
 		{"MFAMode", got.MFAMode, "always"},
 		{"MFARiskLevel", got.MFARiskLevel, "medium"},
 		{"TrustedProxies", len(got.TrustedProxies), 0},
@@ -117,6 +118,7 @@ var settable = map[string]string{
 	"GATEHOUSE_LOGIN_MAX_FAILURES":       "3",
 	"GATEHOUSE_LOGIN_LOCKOUT":            "1h",
 	"GATEHOUSE_LOGIN_IP_MAX_FAILURES":    "20",
+	"GATEHOUSE_REAUTH_MAX_AGE":           "10m",
 	"GATEHOUSE_MFA_MODE":                 "adaptive",
 	"GATEHOUSE_MFA_RISK_LEVEL":           "high",
 	"GATEHOUSE_TRUSTED_PROXIES":          "10.0.0.0/8,192.168.1.7",
@@ -198,6 +200,7 @@ password_grace: 2d
 login_max_failures: 7
 login_lockout: 30m
 login_ip_max_failures: 100
+reauth_max_age: 2m
 mfa_mode: adaptive
 mfa_risk_level: high
 trusted_proxies:
@@ -254,6 +257,7 @@ func TestLoad_File(t *testing.T) {
 		LoginMaxFailures:   7,
 		LoginLockout:       30 * time.Minute,
 		IPMaxFailures:      100,
+		ReauthMaxAge:       2 * time.Minute,
 		MFAMode:            "adaptive",
 		MFARiskLevel:       "high",
 		TrustedProxies: []netip.Prefix{

@@ -88,7 +88,8 @@ func (c Config) Validate() error {
 		}
 	}
 	// Zero is meaningful for these: no leeway, passwords never expire, no
-	// warning window, no grace period, keys that sign at once.
+	// warning window, no grace period, keys that sign at once, the password
+	// always asked again.
 	nonNegative := []struct {
 		env string
 		d   time.Duration
@@ -98,6 +99,7 @@ func (c Config) Validate() error {
 		{"GATEHOUSE_PASSWORD_WARN_BEFORE", c.PasswordWarnBefore},
 		{"GATEHOUSE_PASSWORD_GRACE", c.PasswordGrace},
 		{"GATEHOUSE_KEY_ACTIVATION_DELAY", c.KeyActivationDelay},
+		{"GATEHOUSE_REAUTH_MAX_AGE", c.ReauthMaxAge},
 	}
 	for _, p := range nonNegative {
 		if p.d < 0 {

@@ -17,11 +17,16 @@ const (
 	EventSessionRevoked     = "session_revoked"
 	EventLogout             = "logout"
 	EventPasswordChanged    = "password_changed"
-	EventUserCreated        = "user_created"
-	EventUserUpdated        = "user_updated"
-	EventUserDeleted        = "user_deleted"
-	EventTenantCreated      = "tenant_created"
-	EventKeyRotated         = "key_rotated"
+	// EventPasswordChangeFailed: a password change gave a wrong old password.
+	EventPasswordChangeFailed = "password_change_failed"
+	// EventReauthFailed: a wrong current password given to prove a recent
+	// authentication (second-factor enrolment).
+	EventReauthFailed  = "reauthentication_failed"
+	EventUserCreated   = "user_created"
+	EventUserUpdated   = "user_updated"
+	EventUserDeleted   = "user_deleted"
+	EventTenantCreated = "tenant_created"
+	EventKeyRotated    = "key_rotated"
 )
 
 // Audit event types of clients and app-backend sessions.

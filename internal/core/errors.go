@@ -24,6 +24,7 @@ const (
 	CodeUnauthorized           = "unauthorized"
 	CodeForbidden              = "forbidden"
 	CodePasswordChangeRequired = "password_change_required"
+	CodeReauthRequired         = "reauthentication_required"
 	CodeNotFound               = "not_found"
 	CodeConflict               = "conflict"
 	CodeUnavailable            = "unavailable"

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/password"
@@ -35,8 +34,9 @@ type PasswordLogin struct {
 }
 
 // LoginPassword signs a user in with a password. Unknown users, wrong
-// passwords and locked-out usernames are indistinguishable by answer and by
-// work done (a dummy hash for unknown users).
+// passwords and locked-out accounts are indistinguishable by answer and by
+// work done (a dummy hash for unknown users). Every attempt is counted
+// before the password is hashed (see checkPassword).
 func (s *Service) LoginPassword(ctx context.Context, in PasswordLogin) (LoginResult, error) {
 	res, err := s.loginPassword(ctx, in)
 	outcome := loginOutcome(err)
@@ -55,48 +55,37 @@ func (s *Service) loginPassword(ctx context.Context, in PasswordLogin) (LoginRes
 		return LoginResult{}, errBadCreds
 	}
 	now := s.clock.Now()
-	userKey := "user:" + strings.ToLower(in.Username)
-	ipKey := "ip:" + in.IP
-	if err := s.checkThrottle(ctx, in.TenantID, now, userKey, ipKey); err != nil {
-		return LoginResult{}, err
-	}
-
+	var known *store.User
 	u, err := s.store.GetUserByLogin(ctx, in.TenantID, in.Username)
-	if errors.Is(err, store.ErrNotFound) {
-		if err := s.hasher.VerifyDummy(ctx, in.Password); err != nil {
-			return LoginResult{}, hashErr(err)
-		}
-		return LoginResult{}, s.loginFailed(ctx, in, "", "unknown_user", now, userKey, ipKey)
-	}
-	if err != nil {
+	switch {
+	case err == nil:
+		known = &u
+	case !errors.Is(err, store.ErrNotFound):
 		return LoginResult{}, fmt.Errorf("find user: %w", err)
 	}
-	ok, rehash, err := s.hasher.Verify(ctx, u.PasswordHash, in.Password)
-	if err != nil && !errors.Is(err, password.ErrBusy) {
-		// No password (a federated user) or an unreadable hash: not a match.
-		if u.PasswordHash != "" {
-			s.log.Warn("unreadable password hash", "tenant", u.TenantID, "user", u.ID)
-		}
-		ok, err = false, nil
-	}
+	pc, err := s.checkPassword(ctx, in.TenantID, known, in.Username, in.Password, in.Meta, now)
 	if err != nil {
-		return LoginResult{}, hashErr(err)
+		return LoginResult{}, err
 	}
-	if !ok {
-		return LoginResult{}, s.loginFailed(ctx, in, u.ID, "bad_password", now, userKey, ipKey)
+	if !pc.ok {
+		if known == nil {
+			return LoginResult{}, s.loginFailed(ctx, in, "", "unknown_user", now, pc)
+		}
+		return LoginResult{}, s.loginFailed(ctx, in, u.ID, "bad_password", now, pc)
+	}
+	// The password is right: whatever follows, it was not a guess.
+	if err := s.succeeded(ctx, pc.attempt, now); err != nil {
+		return LoginResult{}, err
 	}
 	if u.Status != store.StatusActive {
 		s.audit(ctx, event(EventLoginFailed, in.TenantID, u.ID, in.Meta, map[string]any{"reason": "account_" + u.Status}))
 		return LoginResult{}, newError(CodeAccountDisabled, "the account is "+u.Status)
 	}
-	f, risk, err := s.passwordRisk(ctx, u, in, now, userKey, ipKey)
+	f, risk, err := s.passwordRisk(ctx, u, in, now, pc)
 	if err != nil {
 		return LoginResult{}, err
 	}
-	if err := s.store.ResetThrottle(ctx, in.TenantID, userKey); err != nil {
-		return LoginResult{}, fmt.Errorf("reset throttle: %w", err)
-	}
-	if rehash {
+	if pc.rehash {
 		u = s.upgradeHash(ctx, u, in.Password)
 	}
 	if risk.RequireMFA && f.totp != nil {
@@ -136,47 +125,39 @@ func (s *Service) upgradeHash(ctx context.Context, u store.User, pw string) stor
 	return nu
 }
 
-// checkThrottle refuses the attempt while the username or the client IP is locked out.
-func (s *Service) checkThrottle(ctx context.Context, tenantID string, now time.Time, keys ...string) error {
-	for _, k := range keys {
-		th, err := s.store.GetThrottle(ctx, tenantID, k)
-		if err != nil {
-			return fmt.Errorf("read throttle: %w", err)
-		}
-		if now.Before(th.LockedUntil) {
-			return &Error{Code: CodeTooManyAttempts, Message: "too many failed attempts; try again later", RetryAfter: th.LockedUntil.Sub(now)}
-		}
-	}
-	return nil
-}
-
-// loginFailed counts the failure against the username and the client IP,
-// writes the audit events and returns the answer for a failed login.
-func (s *Service) loginFailed(ctx context.Context, in PasswordLogin, userID, reason string, now time.Time, userKey, ipKey string) error {
-	p := s.policy
-	uth, err := s.store.RecordFailure(ctx, in.TenantID, userKey, now, p.LoginMaxFailures, p.failureWindow(), p.LoginLockout)
-	if err != nil {
-		return fmt.Errorf("record failure: %w", err)
-	}
-	ith, err := s.store.RecordFailure(ctx, in.TenantID, ipKey, now, p.IPMaxFailures, p.failureWindow(), p.LoginLockout)
-	if err != nil {
-		return fmt.Errorf("record failure: %w", err)
-	}
+// loginFailed concludes a wrong password of a sign-in: the failure stays
+// counted (and locks a budget it filled), and the audit events are written.
+func (s *Service) loginFailed(ctx context.Context, in PasswordLogin, userID, reason string, now time.Time, pc passwordCheck) error {
 	details := map[string]any{"reason": reason}
 	if userID == "" {
 		// An unknown name is often a password typed into the wrong field:
 		// record only its length.
 		details["username_length"] = len(in.Username)
 	}
-	s.audit(ctx, event(EventLoginFailed, in.TenantID, userID, in.Meta, details))
-	if now.Before(uth.LockedUntil) || now.Before(ith.LockedUntil) {
-		scope := "username"
-		if now.Before(ith.LockedUntil) {
-			scope = "ip"
-		}
-		s.audit(ctx, event(EventLoginLocked, in.TenantID, userID, in.Meta, map[string]any{"scope": scope}))
+	return s.passwordFailed(ctx, in.TenantID, userID, "", EventLoginFailed, details, in.Meta, now, pc, errBadCreds)
+}
+
+// passwordFailed concludes a wrong password: the failure stays counted,
+// the budgets it filled are locked, typ is written (with login_locked for
+// each lock) and answer returned.
+func (s *Service) passwordFailed(ctx context.Context, tenantID, userID, sessionID, typ string, details map[string]any, m Meta, now time.Time, pc passwordCheck, answer error) error {
+	locked, err := s.failed(ctx, pc.attempt, now)
+	if err != nil {
+		return err
 	}
-	return errBadCreds
+	e := event(typ, tenantID, userID, m, details)
+	e.SessionID = sessionID
+	s.audit(ctx, e)
+	for _, scope := range locked {
+		d := map[string]any{"scope": scope}
+		if p, ok := details["purpose"]; ok {
+			d["purpose"] = p
+		}
+		e := event(EventLoginLocked, tenantID, userID, m, d)
+		e.SessionID = sessionID
+		s.audit(ctx, e)
+	}
+	return answer
 }
 
 func hashErr(err error) error {

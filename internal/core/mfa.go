@@ -133,33 +133,37 @@ func (s *Service) verifyMFA(ctx context.Context, in MFAVerify) (LoginResult, err
 	}
 	now := s.clock.Now()
 	hash := token.HashOpaque(in.ChallengeToken)
-	ch, u, err := s.openChallenge(ctx, in.TenantID, hash, now)
+	ch, u, a, err := s.openChallenge(ctx, in.TenantID, hash, now)
 	if err != nil {
 		return LoginResult{}, err
 	}
 	if !slices.Contains(ch.Methods, in.Method) {
-		return LoginResult{}, s.mfaFailed(ctx, u, ch, in, "method_not_allowed")
+		return LoginResult{}, s.mfaFailed(ctx, u, ch, a, in, "method_not_allowed")
 	}
 	f, err := s.loadFactors(ctx, u)
 	if err != nil {
+		s.release(ctx, a, now)
 		return LoginResult{}, err
 	}
 	if f.totp == nil {
+		s.release(ctx, a, now)
 		return LoginResult{}, errInvalidChallenge // the factors were reset meanwhile
 	}
-	req := store.CompleteChallengeRequest{TenantID: in.TenantID, Hash: hash, Now: now, MaxAttempts: MaxChallengeAttempts}
+	// The attempt being completed is counted already: the limit is one more.
+	req := store.CompleteChallengeRequest{TenantID: in.TenantID, Hash: hash, Now: now, MaxAttempts: MaxChallengeAttempts + 1}
 	amr := "otp"
 	switch in.Method {
 	case MethodTOTP:
 		secret, err := s.openTOTPSecret(*f.totp)
 		if err != nil {
+			s.release(ctx, a, now)
 			return LoginResult{}, err
 		}
 		step, ok := matchTOTP(secret, in.Code, now)
 		if !ok {
-			return LoginResult{}, s.mfaFailed(ctx, u, ch, in, "wrong_code")
+			return LoginResult{}, s.mfaFailed(ctx, u, ch, a, in, "wrong_code")
 		}
-		req.TOTPStep = step
+		req.TOTPStep, req.TOTPFactorID = step, f.totp.ID
 	case MethodRecoveryCode:
 		req.RecoveryHash = s.recoveryHash(u, in.Code)
 		amr = "mfa"
@@ -167,42 +171,70 @@ func (s *Service) verifyMFA(ctx context.Context, in MFAVerify) (LoginResult, err
 	done, err := s.store.CompleteChallenge(ctx, req)
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		return LoginResult{}, s.mfaFailed(ctx, u, ch, in, "code_already_used_or_unknown")
+		return LoginResult{}, s.mfaFailed(ctx, u, ch, a, in, "code_already_used_or_unknown")
 	case errors.Is(err, store.ErrNotFound):
+		s.release(ctx, a, now)
 		return LoginResult{}, errInvalidChallenge
 	case err != nil:
+		s.release(ctx, a, now)
 		return LoginResult{}, fmt.Errorf("complete challenge: %w", err)
+	}
+	if err := s.succeeded(ctx, a, now); err != nil {
+		s.log.Warn("mfa throttle not reset", "tenant", u.TenantID, "user", u.ID, "err", err)
 	}
 	return s.finishMFA(ctx, u, done, in, amr)
 }
 
-// openChallenge returns a challenge that can still be completed, and its
-// user, who must be active and not locked out of their second factor.
-func (s *Service) openChallenge(ctx context.Context, tenantID, hash string, now time.Time) (store.MFAChallenge, store.User, error) {
+// mfaBudget is the user's second-factor budget: wrong codes across
+// challenges and enrolment.
+func (s *Service) mfaBudget(userID string) budget {
+	return budget{key: mfaKey(userID), max: s.policy.mfaMaxFailures(), resetOnSuccess: true, scope: ScopeMFA}
+}
+
+// openChallenge returns a challenge that can still be completed, its user
+// (who must be active), and the attempt reserved for the code presented:
+// one place on the user's second-factor budget and one of the challenge's
+// MaxChallengeAttempts, both counted before the code is checked, so that
+// concurrent codes never get more checks than the limits allow.
+func (s *Service) openChallenge(ctx context.Context, tenantID, hash string, now time.Time) (store.MFAChallenge, store.User, *attempt, error) {
+	fail := func(err error) (store.MFAChallenge, store.User, *attempt, error) {
+		return store.MFAChallenge{}, store.User{}, nil, err
+	}
 	ch, err := s.store.GetChallenge(ctx, tenantID, hash)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.MFAChallenge{}, store.User{}, errInvalidChallenge
+		return fail(errInvalidChallenge)
 	}
 	if err != nil {
-		return store.MFAChallenge{}, store.User{}, fmt.Errorf("get challenge: %w", err)
+		return fail(fmt.Errorf("get challenge: %w", err))
 	}
 	if !ch.UsedAt.IsZero() || !now.Before(ch.ExpiresAt) || ch.Attempts >= MaxChallengeAttempts {
-		return store.MFAChallenge{}, store.User{}, errInvalidChallenge
-	}
-	if err := s.checkThrottle(ctx, tenantID, now, mfaKey(ch.UserID)); err != nil {
-		return store.MFAChallenge{}, store.User{}, err
+		return fail(errInvalidChallenge)
 	}
 	u, err := s.store.GetUser(ctx, tenantID, ch.UserID)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.MFAChallenge{}, store.User{}, errInvalidChallenge
+		return fail(errInvalidChallenge)
 	}
 	if err != nil {
-		return store.MFAChallenge{}, store.User{}, fmt.Errorf("get user: %w", err)
+		return fail(fmt.Errorf("get user: %w", err))
 	}
 	if u.Status != store.StatusActive {
-		return store.MFAChallenge{}, store.User{}, newError(CodeAccountDisabled, "the account is "+u.Status)
+		return fail(newError(CodeAccountDisabled, "the account is "+u.Status))
 	}
-	return ch, u, nil
+	// The challenge first: once it has no attempt left, a burst of codes is
+	// told so without spending the user's budget. An attempt refused by the
+	// user's budget stays counted on the challenge.
+	reserved, err := s.store.ReserveChallengeAttempt(ctx, tenantID, hash, now, MaxChallengeAttempts)
+	if errors.Is(err, store.ErrNotFound) {
+		return fail(errInvalidChallenge) // completed or ended meanwhile
+	}
+	if err != nil {
+		return fail(fmt.Errorf("count attempt: %w", err))
+	}
+	a, err := s.reserve(ctx, tenantID, now, s.mfaBudget(u.ID))
+	if err != nil {
+		return fail(err)
+	}
+	return reserved, u, a, nil
 }
 
 // finishMFA creates the session of a completed challenge.
@@ -210,9 +242,6 @@ func (s *Service) finishMFA(ctx context.Context, u store.User, ch store.MFAChall
 	var p pendingSignIn
 	if err := json.Unmarshal(ch.Data, &p); err != nil {
 		return LoginResult{}, fmt.Errorf("decode pending sign-in: %w", err)
-	}
-	if err := s.store.ResetThrottle(ctx, u.TenantID, mfaKey(u.ID)); err != nil {
-		s.log.Warn("mfa throttle not reset", "tenant", u.TenantID, "user", u.ID, "err", err)
 	}
 	res, err := s.startSession(ctx, u, SessionParams{ClientID: p.ClientID, AMR: append(p.AMR, amr), IP: p.IP, UserAgent: p.UserAgent})
 	if err != nil {
@@ -237,20 +266,13 @@ func (s *Service) finishMFA(ctx context.Context, u store.User, ch store.MFAChall
 	return res, nil
 }
 
-// mfaFailed counts a wrong code against the challenge and the user, writes
-// the audit event and returns the answer.
-func (s *Service) mfaFailed(ctx context.Context, u store.User, ch store.MFAChallenge, in MFAVerify, reason string) error {
-	details := map[string]any{"method": in.Method, "reason": reason}
-	ended := false
-	c, err := s.store.FailChallenge(ctx, u.TenantID, ch.Hash, s.clock.Now(), MaxChallengeAttempts)
-	switch {
-	case err == nil:
-		details["attempts_left"] = MaxChallengeAttempts - c.Attempts
-		ended = c.Attempts >= MaxChallengeAttempts
-	case !errors.Is(err, store.ErrNotFound): // not found: completed or ended meanwhile
-		return fmt.Errorf("count wrong code: %w", err)
-	}
-	if err := s.countMFAFailure(ctx, u, in.Meta, details); err != nil {
+// mfaFailed concludes a wrong code: it stays counted against the challenge
+// (ch is the challenge with this attempt counted) and the user's
+// second-factor budget; mfa_failed is written and the answer returned.
+func (s *Service) mfaFailed(ctx context.Context, u store.User, ch store.MFAChallenge, a *attempt, in MFAVerify, reason string) error {
+	ended := ch.Attempts >= MaxChallengeAttempts
+	details := map[string]any{"method": in.Method, "reason": reason, "attempts_left": max(MaxChallengeAttempts-ch.Attempts, 0)}
+	if err := s.mfaAttemptFailed(ctx, u, a, in.Meta, details); err != nil {
 		return err
 	}
 	if ended {
@@ -259,15 +281,14 @@ func (s *Service) mfaFailed(ctx context.Context, u store.User, ch store.MFAChall
 	return errInvalidMFACode
 }
 
-// countMFAFailure counts one wrong code against the user's second factor
-// and writes mfa_failed.
-func (s *Service) countMFAFailure(ctx context.Context, u store.User, m Meta, details map[string]any) error {
-	p := s.policy
-	th, err := s.store.RecordFailure(ctx, u.TenantID, mfaKey(u.ID), s.clock.Now(), p.mfaMaxFailures(), p.failureWindow(), p.LoginLockout)
+// mfaAttemptFailed concludes a wrong second-factor code of attempt a (the
+// budget it filled is locked) and writes mfa_failed.
+func (s *Service) mfaAttemptFailed(ctx context.Context, u store.User, a *attempt, m Meta, details map[string]any) error {
+	locked, err := s.failed(ctx, a, s.clock.Now())
 	if err != nil {
 		return fmt.Errorf("record mfa failure: %w", err)
 	}
-	if s.clock.Now().Before(th.LockedUntil) {
+	if len(locked) > 0 {
 		details["locked"] = true
 	}
 	s.audit(ctx, event(EventMFAFailed, u.TenantID, u.ID, m, details))

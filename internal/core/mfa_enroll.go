@@ -23,12 +23,16 @@ type TOTPEnrollment struct {
 }
 
 // EnrollTOTP starts the enrolment of a TOTP factor for the principal: a new
-// secret, pending until ConfirmTOTP. Enrolling again while a factor is
-// active requires a current code of that factor (code); the active factor
-// stays until the new one is confirmed.
-func (s *Service) EnrollTOTP(ctx context.Context, p Principal, code string, m Meta) (TOTPEnrollment, error) {
+// secret, pending until ConfirmTOTP. It needs a recent authentication
+// (pw, the current password, or a recent sign-in: see Reauthenticate).
+// Enrolling again while a factor is active also requires a current code of
+// that factor (code); the active factor stays until the new one is confirmed.
+func (s *Service) EnrollTOTP(ctx context.Context, p Principal, code, pw string, m Meta) (TOTPEnrollment, error) {
 	u, err := s.principalUser(ctx, p)
 	if err != nil {
+		return TOTPEnrollment{}, err
+	}
+	if err := s.reauthenticate(ctx, p, u, pw, m, PurposeMFAEnroll); err != nil {
 		return TOTPEnrollment{}, err
 	}
 	f, err := s.loadFactors(ctx, u)
@@ -68,14 +72,18 @@ func (s *Service) EnrollTOTP(ctx context.Context, p Principal, code string, m Me
 
 // ConfirmTOTP activates the principal's pending TOTP factor with a current
 // code of it and returns RecoveryCodeCount new recovery codes, shown once
-// and stored only as keyed hashes. A replaced factor and its recovery codes
-// are gone from then on.
-func (s *Service) ConfirmTOTP(ctx context.Context, p Principal, code string, m Meta) ([]string, error) {
+// and stored only as keyed hashes. Like EnrollTOTP it needs a recent
+// authentication (pw or a recent sign-in). A replaced factor and its
+// recovery codes are gone from then on.
+func (s *Service) ConfirmTOTP(ctx context.Context, p Principal, code, pw string, m Meta) ([]string, error) {
 	if code == "" {
 		return nil, newError(CodeInvalidRequest, "code is required")
 	}
 	u, err := s.principalUser(ctx, p)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.reauthenticate(ctx, p, u, pw, m, PurposeMFAConfirm); err != nil {
 		return nil, err
 	}
 	f, err := s.loadFactors(ctx, u)
@@ -105,38 +113,43 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p Principal, code string, m M
 	return codes, nil
 }
 
-// checkTOTP verifies a code of factor f for u outside a challenge (enrolment):
-// throttled like a challenge, and each code accepted once.
+// checkTOTP verifies a code of factor f for u outside a challenge
+// (enrolment): counted on the user's second-factor budget before it is
+// checked, like a challenge's codes, and each code accepted once per factor.
 func (s *Service) checkTOTP(ctx context.Context, u store.User, f store.MFAFactor, code string, m Meta, purpose string) error {
-	now := s.clock.Now()
-	if err := s.checkThrottle(ctx, u.TenantID, now, mfaKey(u.ID)); err != nil {
-		return err
-	}
 	if len(code) > maxCodeLen {
 		return errInvalidMFACode
 	}
+	now := s.clock.Now()
+	a, err := s.reserve(ctx, u.TenantID, now, s.mfaBudget(u.ID))
+	if err != nil {
+		return err
+	}
 	secret, err := s.openTOTPSecret(f)
 	if err != nil {
+		s.release(ctx, a, now)
 		return err
 	}
 	step, ok := matchTOTP(secret, code, now)
 	if ok {
-		err := s.store.UseTOTPStep(ctx, u.TenantID, u.ID, step, now)
+		err := s.store.UseTOTPStep(ctx, u.TenantID, u.ID, f.ID, step, now)
 		if err == nil {
-			return nil
+			return s.succeeded(ctx, a, now)
 		}
 		if !errors.Is(err, store.ErrConflict) {
+			s.release(ctx, a, now)
 			return fmt.Errorf("use totp step: %w", err)
 		}
 	}
-	if err := s.countMFAFailure(ctx, u, m, map[string]any{"method": MethodTOTP, "purpose": purpose}); err != nil {
+	if err := s.mfaAttemptFailed(ctx, u, a, m, map[string]any{"method": MethodTOTP, "purpose": purpose}); err != nil {
 		return err
 	}
 	return errInvalidMFACode
 }
 
 // ResetMFA removes every second factor and recovery code of a user (for a
-// support desk whose user lost their device); open challenges end with them.
+// support desk whose user lost their device); open challenges end with them
+// and an active second-factor lock is lifted.
 func (s *Service) ResetMFA(ctx context.Context, tenantID, userID string, m Meta) error {
 	if _, err := s.store.GetUser(ctx, tenantID, userID); err != nil {
 		return storeErr(err, "user")
@@ -145,8 +158,9 @@ func (s *Service) ResetMFA(ctx context.Context, tenantID, userID string, m Meta)
 	if err != nil {
 		return fmt.Errorf("delete factors: %w", err)
 	}
-	if err := s.store.ResetThrottle(ctx, tenantID, mfaKey(userID)); err != nil {
-		return fmt.Errorf("reset mfa throttle: %w", err)
+	// A new factor starts with a fresh budget: the lock of the lost one is lifted.
+	if err := s.store.ClearThrottle(ctx, tenantID, mfaKey(userID)); err != nil {
+		return fmt.Errorf("clear mfa throttle: %w", err)
 	}
 	s.audit(ctx, event(EventMFAReset, tenantID, userID, m, map[string]any{"factors_removed": n}))
 	return nil

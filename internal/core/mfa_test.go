@@ -72,11 +72,11 @@ func (f *mfaFixture) enrol(t *testing.T) string {
 		t.Fatalf("login: %+v, %v", res, err)
 	}
 	p := Principal{Claims: res.Claims}
-	e, err := f.svc.EnrollTOTP(t.Context(), p, "", Meta{})
+	e, err := f.svc.EnrollTOTP(t.Context(), p, "", mfaTestPassword, Meta{})
 	if err != nil {
 		t.Fatalf("EnrollTOTP: %v", err)
 	}
-	codes, err := f.svc.ConfirmTOTP(t.Context(), p, f.code(t, e.Secret), Meta{})
+	codes, err := f.svc.ConfirmTOTP(t.Context(), p, f.code(t, e.Secret), mfaTestPassword, Meta{})
 	if err != nil || len(codes) != RecoveryCodeCount {
 		t.Fatalf("ConfirmTOTP: %v, %v", codes, err)
 	}

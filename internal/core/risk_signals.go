@@ -89,9 +89,14 @@ func (s *Service) deviceMarks(u store.User, m Meta) []store.DeviceMark {
 		ua = ua[:maxUserAgentLen]
 	}
 	return []store.DeviceMark{
-		{Kind: store.DeviceIP, Hash: s.keyed.Sum("device", u.TenantID, u.ID, store.DeviceIP, m.IP)},
+		{Kind: store.DeviceIP, Hash: s.ipMark(u, m.IP)},
 		{Kind: store.DeviceUserAgent, Hash: s.keyed.Sum("device", u.TenantID, u.ID, store.DeviceUserAgent, ua)},
 	}
+}
+
+// ipMark is the keyed hash of a client IP of user u, as known devices keep it.
+func (s *Service) ipMark(u store.User, ip string) string {
+	return s.keyed.Sum("device", u.TenantID, u.ID, store.DeviceIP, ip)
 }
 
 // recentFailures is the failure count of a throttle key within the failure window.
@@ -106,13 +111,11 @@ func (s *Service) recentFailures(ctx context.Context, tenantID, key string, now 
 	return th.Failures, nil
 }
 
-// assessRisk gathers the signals of a password sign-in by u (before its
-// failure counters are reset) and scores them.
-func (s *Service) assessRisk(ctx context.Context, u store.User, f userFactors, m Meta, now time.Time, userKey, ipKey string) (RiskAssessment, error) {
-	devices, err := s.store.ListKnownDevices(ctx, u.TenantID, u.ID)
-	if err != nil {
-		return RiskAssessment{}, fmt.Errorf("list known devices: %w", err)
-	}
+// assessRisk gathers the signals of a password sign-in by u from the
+// password check pc (the known devices it read and the failures counted
+// before it) and scores them.
+func (s *Service) assessRisk(ctx context.Context, u store.User, f userFactors, m Meta, now time.Time, pc passwordCheck) (RiskAssessment, error) {
+	devices := pc.devices
 	sig := RiskSignals{NewIP: true, NewUserAgent: true, HasSecondFactor: f.totp != nil}
 	marks := s.deviceMarks(u, m)
 	var last time.Time
@@ -134,11 +137,15 @@ func (s *Service) assessRisk(ctx context.Context, u store.User, f userFactors, m
 	if !last.IsZero() && now.After(last) {
 		sig.SinceLastSignIn = now.Sub(last)
 	}
-	if sig.UserFailures, err = s.recentFailures(ctx, u.TenantID, userKey, now); err != nil {
-		return RiskAssessment{}, err
-	}
-	if sig.IPFailures, err = s.recentFailures(ctx, u.TenantID, ipKey, now); err != nil {
-		return RiskAssessment{}, err
+	sig.UserFailures = pc.attempt.count(ScopeAccount) + pc.attempt.count(ScopeFamiliarAddress)
+	sig.IPFailures = pc.attempt.count(ScopeIP)
+	if pc.familiar {
+		// Failures from elsewhere are recent failures of the account too.
+		n, err := s.recentFailures(ctx, u.TenantID, pc.sharedKey, now)
+		if err != nil {
+			return RiskAssessment{}, err
+		}
+		sig.UserFailures += n
 	}
 	score := AssessRisk(sig)
 	ra := RiskAssessment{
@@ -181,12 +188,12 @@ func keyedHashOrRandom(k *token.KeyedHash) *token.KeyedHash {
 
 // passwordRisk assesses a password sign-in of u whose password was right,
 // and writes login_high_risk when the risk is high.
-func (s *Service) passwordRisk(ctx context.Context, u store.User, in PasswordLogin, now time.Time, userKey, ipKey string) (userFactors, RiskAssessment, error) {
+func (s *Service) passwordRisk(ctx context.Context, u store.User, in PasswordLogin, now time.Time, pc passwordCheck) (userFactors, RiskAssessment, error) {
 	f, err := s.loadFactors(ctx, u)
 	if err != nil {
 		return userFactors{}, RiskAssessment{}, err
 	}
-	risk, err := s.assessRisk(ctx, u, f, in.Meta, now, userKey, ipKey)
+	risk, err := s.assessRisk(ctx, u, f, in.Meta, now, pc)
 	if err != nil {
 		return userFactors{}, RiskAssessment{}, err
 	}

@@ -28,6 +28,10 @@ type Policy struct {
 	LoginMaxFailures   int
 	LoginLockout       time.Duration
 	IPMaxFailures      int
+	// ReauthMaxAge is how recent a session's last interactive sign-in must
+	// be for sensitive account changes without the password (see
+	// Reauthenticate); 0 always asks for the password.
+	ReauthMaxAge       time.Duration
 	PasswordMinLength  int
 	PasswordMaxAge     time.Duration
 	PasswordWarnBefore time.Duration
@@ -54,6 +58,9 @@ func (p Policy) failureWindow() time.Duration {
 type Metrics interface {
 	Login(outcome string)
 	Refresh(outcome string)
+	// PasswordCheck counts one password hash verified (or the same work
+	// done for an unknown user).
+	PasswordCheck()
 }
 
 // Deps are the explicit dependencies of the Service.
@@ -150,3 +157,4 @@ type nopMetrics struct{}
 
 func (nopMetrics) Login(string)   {}
 func (nopMetrics) Refresh(string) {}
+func (nopMetrics) PasswordCheck() {}

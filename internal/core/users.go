@@ -321,11 +321,13 @@ func (s *Service) checkPasswordPolicy(pw string, u store.User, old string) error
 	return nil
 }
 
-// ChangePassword changes the principal's password after checking the old
-// one, and revokes the user's other sessions.
+// ChangePassword changes the principal's password and revokes the user's
+// other sessions. The old password is required unless the session signed in
+// recently (see Reauthenticate); a wrong one is throttled and audited like
+// a failed sign-in (password_change_failed, on the account's budget).
 func (s *Service) ChangePassword(ctx context.Context, p Principal, oldPw, newPw string, m Meta) error {
-	if oldPw == "" || newPw == "" {
-		return invalid("old_password and new_password are required")
+	if newPw == "" {
+		return invalid("new_password is required")
 	}
 	u, err := s.store.GetUser(ctx, p.TenantID, p.Subject)
 	if err != nil {
@@ -337,12 +339,8 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, oldPw, newPw 
 	if len(oldPw) > maxCredentialLen {
 		return newError(CodeInvalidCredentials, "the old password is wrong")
 	}
-	ok, _, err := s.hasher.Verify(ctx, u.PasswordHash, oldPw)
-	if errors.Is(err, password.ErrBusy) {
-		return hashErr(err)
-	}
-	if err != nil || !ok {
-		return newError(CodeInvalidCredentials, "the old password is wrong")
+	if err := s.reauthenticate(ctx, p, u, oldPw, m, PurposePasswordChange); err != nil {
+		return err
 	}
 	if err := s.checkPasswordPolicy(newPw, u, oldPw); err != nil {
 		return err

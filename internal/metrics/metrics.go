@@ -18,6 +18,7 @@ type Metrics struct {
 	logins   *prometheus.CounterVec
 	refresh  *prometheus.CounterVec
 	reuse    prometheus.Counter
+	pwCheck  prometheus.Counter
 }
 
 // New registers the collectors in a fresh registry (with Go and process collectors).
@@ -41,8 +42,11 @@ func New() *Metrics {
 		reuse: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gatehouse_refresh_reuse_detected_total", Help: "Rotated refresh tokens presented again; each revoked its session.",
 		}),
+		pwCheck: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gatehouse_password_checks_total", Help: "Password checks run (sign-in, password change, re-authentication), unknown users' equal work included; attempts refused by throttling are not.",
+		}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.logins, m.refresh, m.reuse,
+	reg.MustRegister(m.requests, m.latency, m.logins, m.refresh, m.reuse, m.pwCheck,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -63,6 +67,9 @@ func (m *Metrics) Refresh(outcome string) {
 		m.reuse.Inc()
 	}
 }
+
+// PasswordCheck counts one password hash verified.
+func (m *Metrics) PasswordCheck() { m.pwCheck.Inc() }
 
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {

@@ -101,4 +101,21 @@ func exerciseMFA(t *testing.T, env *servertest.Env, check checkFunc) {
 	check(call{Method: "DELETE", Path: reset, Bearer: servertest.AdminKey, Header: badTenant, Want: http.StatusBadRequest, Invalid: true})
 	check(call{Method: "DELETE", Path: "/admin/users/nobody/mfa", Bearer: servertest.AdminKey, Want: http.StatusNotFound})
 	check(call{Method: "DELETE", Path: reset, Bearer: servertest.AdminKey, Want: http.StatusNoContent})
+
+	// Recent authentication: a session signed in more than 5 minutes ago
+	// gives the password, else 403 reauthentication_required.
+	env.CreateUser("", map[string]any{"username": "carol", "password": nativePassword})
+	older := env.Login("", "carol", nativePassword).AccessToken
+	env.Clock.Advance(6 * time.Minute)
+	check(call{Method: "POST", Path: enroll, Bearer: older, JSON: map[string]any{}, Want: http.StatusForbidden})
+	check(call{Method: "POST", Path: confirm, Bearer: older, JSON: map[string]any{"code": "123456"}, Want: http.StatusForbidden})
+	check(call{Method: "POST", Path: "/auth/password/change", Bearer: older, JSON: map[string]any{"new_password": "a brand new password"}, Want: http.StatusForbidden})
+	check(call{Method: "POST", Path: enroll, Bearer: older, JSON: map[string]any{"password": "not the password"}, Want: http.StatusUnauthorized})
+	check(call{Method: "POST", Path: enroll, Bearer: older, JSON: map[string]any{"password": nativePassword}, Want: http.StatusOK})
+	for range 5 {
+		check(call{Method: "POST", Path: "/auth/password/change", Bearer: older,
+			JSON: map[string]any{"old_password": "not the password", "new_password": "a brand new password"}, Want: http.StatusUnauthorized})
+	}
+	check(call{Method: "POST", Path: "/auth/password/change", Bearer: older,
+		JSON: map[string]any{"old_password": nativePassword, "new_password": "a brand new password"}, Want: http.StatusTooManyRequests})
 }

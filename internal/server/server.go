@@ -139,6 +139,7 @@ func PolicyOf(cfg config.Config) core.Policy {
 		LoginMaxFailures:   cfg.LoginMaxFailures,
 		LoginLockout:       cfg.LoginLockout,
 		IPMaxFailures:      cfg.IPMaxFailures,
+		ReauthMaxAge:       cfg.ReauthMaxAge,
 		PasswordMinLength:  cfg.PasswordMinLength,
 		PasswordMaxAge:     cfg.PasswordMaxAge,
 		PasswordWarnBefore: cfg.PasswordWarnBefore,

@@ -40,7 +40,7 @@ type MFAChallenge struct {
 	Data      []byte   // the pending sign-in, opaque to the store
 	CreatedAt time.Time
 	ExpiresAt time.Time
-	Attempts  int       // wrong codes presented so far
+	Attempts  int       // codes presented so far (each counted before it is checked)
 	UsedAt    time.Time // zero until completed
 }
 
@@ -50,10 +50,12 @@ type CompleteChallengeRequest struct {
 	TenantID    string
 	Hash        string // the challenge's token hash
 	Now         time.Time
-	MaxAttempts int // a challenge with this many wrong codes is over
+	MaxAttempts int // a challenge with this many attempts counted is over
 	// TOTPStep, when non-zero, is the TOTP time step of the accepted code:
-	// it is recorded as used for the challenge's user (replay guard).
-	TOTPStep int64
+	// it is recorded as used for the challenge's user and TOTPFactorID,
+	// the factor whose code it is (replay guard).
+	TOTPStep     int64
+	TOTPFactorID string
 	// RecoveryHash, when set, is the hash of a recovery code of the
 	// challenge's user, which is marked used.
 	RecoveryHash string
@@ -96,24 +98,30 @@ type MFAStore interface {
 	DeleteFactors(ctx context.Context, tenantID, userID string) (int, error)
 	// CountRecoveryCodes returns how many of the user's recovery codes are unused.
 	CountRecoveryCodes(ctx context.Context, tenantID, userID string) (int, error)
-	// UseTOTPStep records that the user's TOTP code of time step step was
-	// accepted at now. ErrConflict when that step was already used: of N
-	// concurrent calls for the same user and step exactly one succeeds.
-	UseTOTPStep(ctx context.Context, tenantID, userID string, step int64, now time.Time) error
+	// UseTOTPStep records that a TOTP code of the user's factor factorID
+	// of time step step was accepted at now. ErrConflict when that step was
+	// already used with that factor: of N concurrent calls for the same
+	// factor and step exactly one succeeds. Another factor's use of the step
+	// (the factor an admin reset or a re-enrolment replaced) does not count.
+	UseTOTPStep(ctx context.Context, tenantID, userID, factorID string, step int64, now time.Time) error
 
 	// CreateChallenge inserts an MFA challenge (Attempts and UsedAt zero).
 	// ErrNotFound when the user does not exist.
 	CreateChallenge(ctx context.Context, c MFAChallenge) error
 	// GetChallenge returns a challenge by its token hash, whatever its state.
 	GetChallenge(ctx context.Context, tenantID, hash string) (MFAChallenge, error)
-	// FailChallenge counts one wrong code against a challenge that is still
-	// open (unused, unexpired at now, fewer than maxAttempts wrong codes) and
-	// returns it as updated. ErrNotFound when it is not open.
-	FailChallenge(ctx context.Context, tenantID, hash string, now time.Time, maxAttempts int) (MFAChallenge, error)
+	// ReserveChallengeAttempt counts one attempt (a code about to be
+	// checked) against a challenge that is still open (unused, unexpired at
+	// now, fewer than maxAttempts attempts counted) and returns it as
+	// updated; a wrong code stays counted. ErrNotFound when it is not open:
+	// of N concurrent calls at most maxAttempts succeed.
+	ReserveChallengeAttempt(ctx context.Context, tenantID, hash string, now time.Time, maxAttempts int) (MFAChallenge, error)
 	// CompleteChallenge, in one transaction: marks the challenge used at
-	// req.Now if it is still open (see FailChallenge), else ErrNotFound;
-	// records req.TOTPStep for its user when non-zero, else ErrConflict when
-	// that step was already used; marks the unused recovery code
+	// req.Now if it is still open (see ReserveChallengeAttempt; a caller
+	// that counted its own attempt first passes one more than its limit),
+	// else ErrNotFound;
+	// records req.TOTPStep for its user and req.TOTPFactorID when non-zero,
+	// else ErrConflict when that step was already used with that factor; marks the unused recovery code
 	// req.RecoveryHash of its user used when set, else ErrConflict. On any
 	// error nothing is written. Of N concurrent calls exactly one succeeds.
 	CompleteChallenge(ctx context.Context, req CompleteChallengeRequest) (MFAChallenge, error)

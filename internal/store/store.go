@@ -83,6 +83,26 @@ type Store interface {
 	RecordFailure(ctx context.Context, tenantID, key string, now time.Time, max int, window, lockout time.Duration) (Throttle, error)
 	// ResetThrottle forgets the failures of key (not an active lock).
 	ResetThrottle(ctx context.Context, tenantID, key string) error
+	// ReserveAttempt counts one attempt for key before it is checked (a
+	// password about to be hashed, a code about to be compared), in one
+	// atomic step, and reports whether the attempt may go ahead. It is
+	// refused, and nothing is counted, while key is locked at now or while
+	// max attempts (max > 0) are already counted in the current window;
+	// counts older than window are forgotten first. Of N concurrent calls
+	// for a fresh key at most max are granted. The returned Throttle is the
+	// state after the call (Failures includes a granted attempt).
+	ReserveAttempt(ctx context.Context, tenantID, key string, now time.Time, max int, window time.Duration) (Throttle, bool, error)
+	// FailAttempt concludes a granted attempt that failed: when key counts
+	// max (> 0) attempts or more and is not locked at now, it is locked until
+	// now+lockout and its count starts again from zero. It reports whether
+	// this call locked it (of concurrent callers, one).
+	FailAttempt(ctx context.Context, tenantID, key string, now time.Time, max int, lockout time.Duration) (bool, error)
+	// ReleaseAttempt gives back one granted attempt that was not a failure
+	// (a right password counted on an address budget, or a check that could
+	// not run). Nothing happens when key counts nothing or is locked at now.
+	ReleaseAttempt(ctx context.Context, tenantID, key string, now time.Time) error
+	// ClearThrottle forgets key entirely: its count and an active lock.
+	ClearThrottle(ctx context.Context, tenantID, key string) error
 
 	// ListSigningKeys returns every stored signing key, newest first.
 	ListSigningKeys(ctx context.Context) ([]SigningKey, error)

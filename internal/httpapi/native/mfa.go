@@ -30,6 +30,9 @@ func (h *Handler) mfaVerify(r *http.Request, tid string, req mfaVerifyRequest) (
 type totpEnrollRequest struct {
 	// Code is a current code of the active factor, required to replace it.
 	Code string `json:"code"`
+	// Password is the current password, required unless the session
+	// signed in recently (GATEHOUSE_REAUTH_MAX_AGE).
+	Password string `json:"password"`
 }
 
 // TOTPEnrollResponse is the answer of POST /auth/mfa/totp/enroll.
@@ -46,7 +49,7 @@ func (h *Handler) totpEnroll(w http.ResponseWriter, r *http.Request, p core.Prin
 		h.fail(w, err)
 		return
 	}
-	e, err := h.svc.EnrollTOTP(r.Context(), p, req.Code, h.meta(r))
+	e, err := h.svc.EnrollTOTP(r.Context(), p, req.Code, req.Password, h.meta(r))
 	if err != nil {
 		h.fail(w, err)
 		return
@@ -56,6 +59,8 @@ func (h *Handler) totpEnroll(w http.ResponseWriter, r *http.Request, p core.Prin
 
 type totpConfirmRequest struct {
 	Code string `json:"code"`
+	// Password: as for enrolment.
+	Password string `json:"password"`
 }
 
 // TOTPConfirmResponse is the answer of POST /auth/mfa/totp/confirm.
@@ -71,7 +76,7 @@ func (h *Handler) totpConfirm(w http.ResponseWriter, r *http.Request, p core.Pri
 		h.fail(w, err)
 		return
 	}
-	codes, err := h.svc.ConfirmTOTP(r.Context(), p, req.Code, h.meta(r))
+	codes, err := h.svc.ConfirmTOTP(r.Context(), p, req.Code, req.Password, h.meta(r))
 	if err != nil {
 		h.fail(w, err)
 		return

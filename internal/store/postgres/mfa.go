@@ -147,21 +147,21 @@ func (s *Store) CountRecoveryCodes(ctx context.Context, tenantID, userID string)
 // UseTOTPStep implements store.MFAStore: the primary key makes a second
 // use of a step a conflict; a concurrent insert of the same step waits for
 // the first and then fails.
-func (s *Store) UseTOTPStep(ctx context.Context, tenantID, userID string, step int64, now time.Time) error {
+func (s *Store) UseTOTPStep(ctx context.Context, tenantID, userID, factorID string, step int64, now time.Time) error {
 	ctx, cancel, err := s.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("use totp step: %w", err)
 	}
 	defer cancel()
-	if err := insertTOTPStep(ctx, s.pool, tenantID, userID, step, now); err != nil {
+	if err := insertTOTPStep(ctx, s.pool, tenantID, userID, factorID, step, now); err != nil {
 		return fmt.Errorf("use totp step: %w", mapMFAErr(err))
 	}
 	return nil
 }
 
-func insertTOTPStep(ctx context.Context, q querier, tenantID, userID string, step int64, now time.Time) error {
-	_, err := q.Exec(ctx, `INSERT INTO mfa_totp_steps (tenant_id, user_id, step, used_at)
-		VALUES ($1, $2, $3, $4)`, tenantID, userID, step, ts(now))
+func insertTOTPStep(ctx context.Context, q querier, tenantID, userID, factorID string, step int64, now time.Time) error {
+	_, err := q.Exec(ctx, `INSERT INTO mfa_totp_steps (tenant_id, user_id, factor_id, step, used_at)
+		VALUES ($1, $2, $3, $4, $5)`, tenantID, userID, factorID, step, ts(now))
 	return err
 }
 

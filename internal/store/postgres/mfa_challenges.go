@@ -64,9 +64,9 @@ func (s *Store) GetChallenge(ctx context.Context, tenantID, hash string) (store.
 	return c, nil
 }
 
-// FailChallenge implements store.MFAStore. The UPDATE re-evaluates its
+// ReserveChallengeAttempt implements store.MFAStore. The UPDATE re-evaluates its
 // condition on the row's latest version, so concurrent failures all count.
-func (s *Store) FailChallenge(ctx context.Context, tenantID, hash string, now time.Time, maxAttempts int) (store.MFAChallenge, error) {
+func (s *Store) ReserveChallengeAttempt(ctx context.Context, tenantID, hash string, now time.Time, maxAttempts int) (store.MFAChallenge, error) {
 	ctx, cancel, err := s.begin(ctx)
 	if err != nil {
 		return store.MFAChallenge{}, fmt.Errorf("fail challenge: %w", err)
@@ -93,7 +93,7 @@ func (s *Store) CompleteChallenge(ctx context.Context, req store.CompleteChallen
 			return err
 		}
 		if req.TOTPStep != 0 {
-			if err := insertTOTPStep(ctx, tx, ch.TenantID, ch.UserID, req.TOTPStep, req.Now); err != nil {
+			if err := insertTOTPStep(ctx, tx, ch.TenantID, ch.UserID, req.TOTPFactorID, req.TOTPStep, req.Now); err != nil {
 				return err
 			}
 		}

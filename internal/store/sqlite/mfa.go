@@ -134,16 +134,16 @@ func (s *Store) CountRecoveryCodes(ctx context.Context, tenantID, userID string)
 
 // UseTOTPStep implements store.MFAStore: the primary key makes a second
 // use of a step a conflict.
-func (s *Store) UseTOTPStep(ctx context.Context, tenantID, userID string, step int64, now time.Time) error {
+func (s *Store) UseTOTPStep(ctx context.Context, tenantID, userID, factorID string, step int64, now time.Time) error {
 	err := s.write(ctx, func(c *sql.Conn) error {
-		return insertTOTPStep(ctx, c, tenantID, userID, step, now)
+		return insertTOTPStep(ctx, c, tenantID, userID, factorID, step, now)
 	})
 	return wrap("use totp step", err)
 }
 
-func insertTOTPStep(ctx context.Context, c *sql.Conn, tenantID, userID string, step int64, now time.Time) error {
-	_, err := c.ExecContext(ctx, `INSERT INTO mfa_totp_steps (tenant_id, user_id, step, used_at)
-		VALUES (?, ?, ?, ?)`, tenantID, userID, step, now.UnixMicro())
+func insertTOTPStep(ctx context.Context, c *sql.Conn, tenantID, userID, factorID string, step int64, now time.Time) error {
+	_, err := c.ExecContext(ctx, `INSERT INTO mfa_totp_steps (tenant_id, user_id, factor_id, step, used_at)
+		VALUES (?, ?, ?, ?, ?)`, tenantID, userID, factorID, step, now.UnixMicro())
 	return mapErr(err)
 }
 

@@ -48,8 +48,8 @@ func (s *Store) GetChallenge(ctx context.Context, tenantID, hash string) (store.
 	return c, wrap("get challenge", err)
 }
 
-// FailChallenge implements store.MFAStore.
-func (s *Store) FailChallenge(ctx context.Context, tenantID, hash string, now time.Time, maxAttempts int) (store.MFAChallenge, error) {
+// ReserveChallengeAttempt implements store.MFAStore.
+func (s *Store) ReserveChallengeAttempt(ctx context.Context, tenantID, hash string, now time.Time, maxAttempts int) (store.MFAChallenge, error) {
 	var out store.MFAChallenge
 	err := s.write(ctx, func(c *sql.Conn) error {
 		var err error
@@ -76,7 +76,7 @@ func (s *Store) CompleteChallenge(ctx context.Context, req store.CompleteChallen
 			return mapErr(err)
 		}
 		if req.TOTPStep != 0 {
-			if err := insertTOTPStep(ctx, c, ch.TenantID, ch.UserID, req.TOTPStep, req.Now); err != nil {
+			if err := insertTOTPStep(ctx, c, ch.TenantID, ch.UserID, req.TOTPFactorID, req.TOTPStep, req.Now); err != nil {
 				return err
 			}
 		}

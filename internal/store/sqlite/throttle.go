@@ -39,13 +39,8 @@ func (s *Store) RecordFailure(ctx context.Context, tenantID, key string, now tim
 			return err
 		}
 		t = nextFailure(t, toMicro(now), max, window, lockout)
-		_, err = c.ExecContext(ctx, `INSERT INTO throttles (tenant_id, key, failures, first_at, locked_until)
-			VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (tenant_id, key) DO UPDATE
-			SET failures = excluded.failures, first_at = excluded.first_at, locked_until = excluded.locked_until`,
-			tenantID, key, t.Failures, micros(t.FirstAt), micros(t.LockedUntil))
 		out = t
-		return err
+		return putThrottle(ctx, c, tenantID, key, t)
 	})
 	if err != nil {
 		return store.Throttle{}, wrap("record failure", err)

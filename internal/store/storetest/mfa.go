@@ -167,16 +167,22 @@ func testMFADeleteFactors(t *testing.T, s store.Store) {
 func testMFATOTPStepOnce(t *testing.T, s store.Store) {
 	u := mfaUser(t, s)
 	other := mustUser(t, s, newUser("t1", "u-bob", "bob"))
-	if err := s.UseTOTPStep(t.Context(), "t1", u.ID, 66666, base); err != nil {
+	if err := s.UseTOTPStep(t.Context(), "t1", u.ID, "f1", 66666, base); err != nil {
 		t.Fatalf("UseTOTPStep: %v", err)
 	}
-	wantErr(t, "UseTOTPStep again", s.UseTOTPStep(t.Context(), "t1", u.ID, 66666, base), store.ErrConflict)
-	if err := s.UseTOTPStep(t.Context(), "t1", u.ID, 66667, base); err != nil {
+	wantErr(t, "UseTOTPStep again", s.UseTOTPStep(t.Context(), "t1", u.ID, "f1", 66666, base), store.ErrConflict)
+	if err := s.UseTOTPStep(t.Context(), "t1", u.ID, "f1", 66667, base); err != nil {
 		t.Fatalf("UseTOTPStep of the next step: %v", err)
 	}
-	if err := s.UseTOTPStep(t.Context(), "t1", other.ID, 66666, base); err != nil {
+	if err := s.UseTOTPStep(t.Context(), "t1", other.ID, "f1", 66666, base); err != nil {
 		t.Fatalf("UseTOTPStep of the same step by another user: %v", err)
 	}
+	// A step belongs to the factor whose code used it: a new factor (after
+	// a reset or a re-enrolment) may use it once too.
+	if err := s.UseTOTPStep(t.Context(), "t1", u.ID, "f2", 66666, base); err != nil {
+		t.Fatalf("UseTOTPStep of the same step by another factor: %v", err)
+	}
+	wantErr(t, "UseTOTPStep again with the other factor", s.UseTOTPStep(t.Context(), "t1", u.ID, "f2", 66666, base), store.ErrConflict)
 }
 
 func testMFAUserDeleted(t *testing.T, s store.Store) {
@@ -185,7 +191,7 @@ func testMFAUserDeleted(t *testing.T, s store.Store) {
 	mustConfirm(t, s, u, "f1", base, hashOf("r1"))
 	mustChallenge(t, s, newChallenge(u, "c1", base))
 	mustRemember(t, s, u, base, store.DeviceMark{Kind: store.DeviceIP, Hash: "ip1"})
-	if err := s.UseTOTPStep(t.Context(), "t1", u.ID, 5, base); err != nil {
+	if err := s.UseTOTPStep(t.Context(), "t1", u.ID, "f1", 5, base); err != nil {
 		t.Fatalf("UseTOTPStep: %v", err)
 	}
 	if err := s.DeleteUser(t.Context(), "t1", u.ID, base); err != nil {
@@ -204,7 +210,7 @@ func testMFAUserDeleted(t *testing.T, s store.Store) {
 	}
 	_, err := s.GetChallenge(t.Context(), "t1", hashOf("c1"))
 	wantErr(t, "challenge of a deleted user", err, store.ErrNotFound)
-	if err := s.UseTOTPStep(t.Context(), "t1", u.ID, 5, base); err != nil {
+	if err := s.UseTOTPStep(t.Context(), "t1", u.ID, "f1", 5, base); err != nil {
 		t.Errorf("TOTP step of a deleted user survived: %v", err)
 	}
 }
@@ -251,7 +257,7 @@ func testMFASweep(t *testing.T, s store.Store) {
 	mustChallenge(t, s, old)
 	mustChallenge(t, s, live)
 	for step, at := range map[int64]time.Time{1: base, 2: base.Add(time.Hour)} {
-		if err := s.UseTOTPStep(t.Context(), "t1", u.ID, step, at); err != nil {
+		if err := s.UseTOTPStep(t.Context(), "t1", u.ID, "f1", step, at); err != nil {
 			t.Fatalf("UseTOTPStep: %v", err)
 		}
 	}
@@ -264,8 +270,8 @@ func testMFASweep(t *testing.T, s store.Store) {
 	if _, err := s.GetChallenge(t.Context(), "t1", live.Hash); err != nil {
 		t.Fatalf("live challenge swept: %v", err)
 	}
-	if err := s.UseTOTPStep(t.Context(), "t1", u.ID, 1, now); err != nil {
+	if err := s.UseTOTPStep(t.Context(), "t1", u.ID, "f1", 1, now); err != nil {
 		t.Errorf("old TOTP step still recorded after sweep: %v", err)
 	}
-	wantErr(t, "recent TOTP step after sweep", s.UseTOTPStep(t.Context(), "t1", u.ID, 2, now), store.ErrConflict)
+	wantErr(t, "recent TOTP step after sweep", s.UseTOTPStep(t.Context(), "t1", u.ID, "f1", 2, now), store.ErrConflict)
 }

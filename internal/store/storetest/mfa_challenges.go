@@ -41,7 +41,7 @@ func mustChallenge(t *testing.T, s store.Store, c store.MFAChallenge) {
 
 func complete(t *testing.T, s store.Store, c store.MFAChallenge, now time.Time, step int64, recovery string) (store.MFAChallenge, error) {
 	return s.CompleteChallenge(t.Context(), store.CompleteChallengeRequest{TenantID: c.TenantID, Hash: c.Hash,
-		Now: now, MaxAttempts: maxAttempts, TOTPStep: step, RecoveryHash: recovery})
+		Now: now, MaxAttempts: maxAttempts, TOTPStep: step, TOTPFactorID: "f1", RecoveryHash: recovery})
 }
 
 func testChallengeRoundTrip(t *testing.T, s store.Store) {
@@ -80,13 +80,17 @@ func testChallengeCompleteOnce(t *testing.T, s store.Store) {
 	_, err = complete(t, s, c, now, 1001, "")
 	wantErr(t, "CompleteChallenge twice", err, store.ErrNotFound)
 	// The step was recorded with the completion.
-	wantErr(t, "UseTOTPStep of the completing step", s.UseTOTPStep(t.Context(), "t1", u.ID, 1000, now), store.ErrConflict)
+	wantErr(t, "UseTOTPStep of the completing step", s.UseTOTPStep(t.Context(), "t1", u.ID, "f1", 1000, now), store.ErrConflict)
+	// The step belongs to the factor: another factor of the user may use it.
+	if err := s.UseTOTPStep(t.Context(), "t1", u.ID, "f2", 1000, now); err != nil {
+		t.Errorf("UseTOTPStep of the completing step with another factor: %v", err)
+	}
 	// The failed second completion recorded nothing.
-	if err := s.UseTOTPStep(t.Context(), "t1", u.ID, 1001, now); err != nil {
+	if err := s.UseTOTPStep(t.Context(), "t1", u.ID, "f1", 1001, now); err != nil {
 		t.Errorf("a failed completion recorded its step: %v", err)
 	}
-	_, err = s.FailChallenge(t.Context(), "t1", c.Hash, now, maxAttempts)
-	wantErr(t, "FailChallenge of a used challenge", err, store.ErrNotFound)
+	_, err = s.ReserveChallengeAttempt(t.Context(), "t1", c.Hash, now, maxAttempts)
+	wantErr(t, "ReserveChallengeAttempt of a used challenge", err, store.ErrNotFound)
 }
 
 func testChallengeExpired(t *testing.T, s store.Store) {
@@ -95,8 +99,8 @@ func testChallengeExpired(t *testing.T, s store.Store) {
 	mustChallenge(t, s, c)
 	_, err := complete(t, s, c, c.ExpiresAt, 0, "")
 	wantErr(t, "CompleteChallenge at expiry", err, store.ErrNotFound)
-	_, err = s.FailChallenge(t.Context(), "t1", c.Hash, c.ExpiresAt, maxAttempts)
-	wantErr(t, "FailChallenge at expiry", err, store.ErrNotFound)
+	_, err = s.ReserveChallengeAttempt(t.Context(), "t1", c.Hash, c.ExpiresAt, maxAttempts)
+	wantErr(t, "ReserveChallengeAttempt at expiry", err, store.ErrNotFound)
 	if _, err := complete(t, s, c, c.ExpiresAt.Add(-time.Microsecond), 0, ""); err != nil {
 		t.Fatalf("CompleteChallenge just before expiry: %v", err)
 	}
@@ -107,23 +111,23 @@ func testChallengeFailures(t *testing.T, s store.Store) {
 	c := newChallenge(u, "c1", base)
 	mustChallenge(t, s, c)
 	for i := 1; i <= maxAttempts; i++ {
-		got, err := s.FailChallenge(t.Context(), "t1", c.Hash, base, maxAttempts)
+		got, err := s.ReserveChallengeAttempt(t.Context(), "t1", c.Hash, base, maxAttempts)
 		if err != nil {
-			t.Fatalf("FailChallenge #%d: %v", i, err)
+			t.Fatalf("ReserveChallengeAttempt #%d: %v", i, err)
 		}
 		if got.Attempts != i {
 			t.Fatalf("attempts after failure #%d = %d", i, got.Attempts)
 		}
 	}
-	_, err := s.FailChallenge(t.Context(), "t1", c.Hash, base, maxAttempts)
-	wantErr(t, "FailChallenge past the maximum", err, store.ErrNotFound)
+	_, err := s.ReserveChallengeAttempt(t.Context(), "t1", c.Hash, base, maxAttempts)
+	wantErr(t, "ReserveChallengeAttempt past the maximum", err, store.ErrNotFound)
 	_, err = complete(t, s, c, base, 7, "")
 	wantErr(t, "CompleteChallenge after the maximum of failures", err, store.ErrNotFound)
 }
 
 func testChallengeStepReplay(t *testing.T, s store.Store) {
 	u := mfaUser(t, s)
-	if err := s.UseTOTPStep(t.Context(), "t1", u.ID, 42, base); err != nil {
+	if err := s.UseTOTPStep(t.Context(), "t1", u.ID, "f1", 42, base); err != nil {
 		t.Fatalf("UseTOTPStep: %v", err)
 	}
 	c := newChallenge(u, "c1", base)

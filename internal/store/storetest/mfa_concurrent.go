@@ -60,7 +60,7 @@ func oneWinner(t *testing.T, what string, errs []error, loser error) {
 func testConcurrentTOTPStep(t *testing.T, s store.Store) {
 	u := mfaUser(t, s)
 	errs := atOnce(concurrentMFA, func(int) error {
-		return s.UseTOTPStep(t.Context(), "t1", u.ID, 123456, base)
+		return s.UseTOTPStep(t.Context(), "t1", u.ID, "f1", 123456, base)
 	})
 	oneWinner(t, "UseTOTPStep", errs, store.ErrConflict)
 }
@@ -78,7 +78,7 @@ func testConcurrentChallenge(t *testing.T, s store.Store) {
 	// The losers wrote nothing: only the winner's step is recorded.
 	used := 0
 	for i := range concurrentMFA {
-		if err := s.UseTOTPStep(t.Context(), "t1", u.ID, int64(1000+i), base); errors.Is(err, store.ErrConflict) {
+		if err := s.UseTOTPStep(t.Context(), "t1", u.ID, "f1", int64(1000+i), base); errors.Is(err, store.ErrConflict) {
 			used++
 		} else if err != nil {
 			t.Fatalf("UseTOTPStep: %v", err)
@@ -123,7 +123,7 @@ func testConcurrentFailures(t *testing.T, s store.Store) {
 	c := newChallenge(u, "c1", base)
 	mustChallenge(t, s, c)
 	errs := atOnce(concurrentMFA, func(int) error {
-		_, err := s.FailChallenge(t.Context(), "t1", c.Hash, base, maxAttempts)
+		_, err := s.ReserveChallengeAttempt(t.Context(), "t1", c.Hash, base, maxAttempts)
 		return err
 	})
 	ok := 0
@@ -132,7 +132,7 @@ func testConcurrentFailures(t *testing.T, s store.Store) {
 		case err == nil:
 			ok++
 		case !errors.Is(err, store.ErrNotFound):
-			t.Errorf("FailChallenge #%d: %v", i, err)
+			t.Errorf("ReserveChallengeAttempt #%d: %v", i, err)
 		}
 	}
 	if ok != maxAttempts {
