@@ -96,7 +96,9 @@ func NewDatabase(t testing.TB) string {
 	return dsn
 }
 
-// withSearchPath returns dsn with search_path set to schema.
+// withSearchPath returns dsn with search_path set to schema. The schema is
+// also the connections' application_name, so that a test can find (and
+// terminate) its own connections without touching other tests' ones.
 func withSearchPath(dsn, schema string) (string, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		u, err := url.Parse(dsn)
@@ -105,10 +107,11 @@ func withSearchPath(dsn, schema string) (string, error) {
 		}
 		q := u.Query()
 		q.Set("search_path", schema)
+		q.Set("application_name", schema)
 		u.RawQuery = q.Encode()
 		return u.String(), nil
 	}
-	return dsn + " search_path=" + schema, nil
+	return dsn + " search_path=" + schema + " application_name=" + schema, nil
 }
 
 // NewStore opens a migrated store on a new database (see NewDatabase) and
