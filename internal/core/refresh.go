@@ -21,6 +21,11 @@ type RefreshRequest struct {
 	// Details are added to the audit event of a detected reuse (e.g. the
 	// legacy family's system ids).
 	Details map[string]any
+	// Client is the authenticated client of the token endpoint; empty for
+	// Gatehouse's own refresh paths (native, legacy). A session bound to a
+	// confidential client rotates only when that client presents it; any
+	// other presentation gets the invalid-grant answer and revokes nothing.
+	Client string
 }
 
 // retryData is what a rotation keeps (encrypted) so that a retry within the
@@ -78,6 +83,8 @@ func (s *Service) refresh(ctx context.Context, in RefreshRequest) (LoginResult, 
 		RetryData:     sealed,
 		ReuseAudit: store.AuditEvent{Type: EventRefreshTokenReused, TenantID: in.TenantID, Time: now,
 			IP: in.IP, UserAgent: in.UserAgent, Details: details},
+		Client:       in.Client,
+		SharedClient: DefaultClientID,
 	})
 	if err != nil {
 		return LoginResult{}, "error", fmt.Errorf("rotate refresh token: %w", err)
@@ -105,9 +112,16 @@ func (s *Service) refresh(ctx context.Context, in RefreshRequest) (LoginResult, 
 		return out, "retried", err
 	case store.Reused:
 		s.noteRevoked(res.Session)
+		s.childrenRevoked(ctx, res.Session.ID, res.Children, ReasonRefreshReused, in.Meta)
 		s.log.Warn("refresh token reuse detected; session revoked", "tenant", in.TenantID, "session", res.Session.ID, "user", res.Session.UserID)
 		return LoginResult{}, "reused", errInvalidGrant
+	case store.WrongClient:
+		return LoginResult{}, "wrong_client", errInvalidGrant
 	default:
 		return LoginResult{}, "invalid", errInvalidGrant
 	}
 }
+
+// ReasonRefreshReused is recorded on the children of a session revoked for
+// a refresh token reuse.
+const ReasonRefreshReused = "refresh_token_reused"
