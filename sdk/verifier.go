@@ -49,8 +49,10 @@ type Config struct {
 	// discovery is read from Issuer + "/.well-known/openid-configuration".
 	Issuer string
 	// Audience must be one of the token's aud values. The default is the
-	// issuer, which every Gatehouse access token carries; set it to your
-	// OAuth 2.0 client_id to accept only tokens issued to that client.
+	// issuer, which only first-party tokens carry (those of Gatehouse's
+	// built-in client and of clients created with first_party); a resource
+	// server of a client sets it to that client's id, the only aud of the
+	// client's tokens (OAuth 2.0 grants, app-family tokens).
 	Audience string
 	// Tenant, when set, is the only tenant (tid) accepted. Set it when the
 	// service belongs to one tenant.
