@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +23,7 @@ var audienceCases = []testCase{
 	{"Rotate/ReuseRevokesChildren", testRotateReuseRevokesChildren},
 	{"Sessions/RevokeRevokesChildren", testRevokeSessionChildren},
 	{"Clients/DeleteRevokesSessions", testClientDeleteRevokesSessions},
+	{"Rotate/ConcurrentWrongClientsOneWinner", testRotateConcurrentWrongClients},
 }
 
 // boundFamily is a family whose session was issued to the confidential
@@ -226,4 +229,60 @@ func testClientDeleteRevokesSessions(t *testing.T, s store.Store) {
 		t.Errorf("revocation feed holds %d records, want 2", n)
 	}
 	mustRotate(t, s, asClient(rotateReq(f, f.token, hashOf("x"), now), "conf"), store.Invalid)
+}
+
+// testRotateConcurrentWrongClients: callers that may not rotate a bound
+// session present its active and its rotated token at the same time as the
+// session's own client presents the active one: the own client wins once,
+// every other caller is WrongClient, and nothing is revoked.
+func testRotateConcurrentWrongClients(t *testing.T, s store.Store) {
+	mustTenant(t, s, "t1")
+	f := boundFamily(t, s, "alice")
+	now := base.Add(time.Minute)
+	mustRotate(t, s, asClient(rotateReq(f, f.token, hashOf("alice-rt1"), now), "conf"), store.Rotated)
+	active := hashOf("alice-rt1")
+	type call struct {
+		presented, client string
+	}
+	var calls []call
+	for i := range concurrentRotations {
+		client := []string{"", "other"}[i%2]
+		presented := []string{f.token, active}[(i/2)%2]
+		calls = append(calls, call{presented, client})
+	}
+	calls = append(calls, call{active, "conf"})
+	results := make([]store.RotateResult, len(calls))
+	errs := make([]error, len(calls))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, c := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := asClient(rotateReq(f, c.presented, hashOf(fmt.Sprint("next-", i)), now.Add(time.Minute)), c.client)
+			<-start
+			results[i], errs[i] = s.RotateRefreshToken(t.Context(), req)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("rotation #%d: %v", i, err)
+		}
+	}
+	for i, r := range results[:len(results)-1] {
+		if r.Outcome != store.WrongClient {
+			t.Errorf("caller %+v: outcome %s, want WrongClient", calls[i], outcomeName(r.Outcome))
+		}
+	}
+	if o := results[len(results)-1].Outcome; o != store.Rotated {
+		t.Errorf("the session's own client: outcome %s, want Rotated", outcomeName(o))
+	}
+	if got := mustGetSession(t, s, "t1", f.session.ID); !got.RevokedAt.IsZero() {
+		t.Errorf("refused callers revoked the session")
+	}
+	if revs := revocations(t, s); len(revs) != 0 {
+		t.Errorf("refused callers appended revocations: %+v", revs)
+	}
 }
