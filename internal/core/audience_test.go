@@ -96,3 +96,37 @@ func TestSessionParams_ForClient(t *testing.T) {
 		}
 	}
 }
+
+// TestRefresh_SessionOfDeletedClientDies: a session opened for a client
+// after its deletion (by a process that still had the client cached) is
+// revoked at its first rotation instead of living on.
+func TestRefresh_SessionOfDeletedClientDies(t *testing.T) {
+	f := newAppFixture(t)
+	ctx := t.Context()
+	spa, err := f.svc.CreateClient(ctx, NewClient{TenantID: DefaultTenant, Name: "spa", Public: true}, Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := f.user(t, "alice")
+	if err := f.svc.DeleteClient(ctx, DefaultTenant, spa.Client.ID, Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	straggler, err := f.svc.startSession(ctx, alice, SessionParams{AMR: []string{"pwd"}}.forClient(spa.Client))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.Refresh(ctx, RefreshRequest{TenantID: DefaultTenant, RefreshToken: straggler.RefreshToken})
+	wantCode(t, "refresh of a deleted client's session", err, CodeInvalidGrant)
+	sess, err := f.st.GetSession(ctx, DefaultTenant, straggler.Session.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sess.RevokedAt.IsZero() || sess.Reason != ReasonClientDeleted {
+		t.Errorf("straggler session %+v, want revoked with reason %s", sess, ReasonClientDeleted)
+	}
+	// Sessions of the built-in client need no client row.
+	own := f.signIn(t, alice)
+	if _, err := f.svc.Refresh(ctx, RefreshRequest{TenantID: DefaultTenant, RefreshToken: own.RefreshToken}); err != nil {
+		t.Fatalf("refresh of a built-in client's session: %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -94,6 +95,9 @@ func (s *Service) refresh(ctx context.Context, in RefreshRequest) (LoginResult, 
 		if res.User.Status != store.StatusActive {
 			return LoginResult{}, "invalid", errInvalidGrant
 		}
+		if err := s.clientStillExists(ctx, res.Session, in.Meta); err != nil {
+			return LoginResult{}, "invalid", err
+		}
 		out, err := s.issue(res.User, res.Session, next, jti, now)
 		return out, "rotated", err
 	case store.Retried:
@@ -120,6 +124,27 @@ func (s *Service) refresh(ctx context.Context, in RefreshRequest) (LoginResult, 
 	default:
 		return LoginResult{}, "invalid", errInvalidGrant
 	}
+}
+
+// clientStillExists ends a session whose client was deleted after it
+// opened it: deleting a client revokes its sessions, but another process
+// may still have authenticated the client from its cache (ClientCacheTTL)
+// and opened one since. Such a session dies at its first rotation here.
+func (s *Service) clientStillExists(ctx context.Context, sess store.Session, m Meta) error {
+	if sess.ClientID == DefaultClientID {
+		return nil
+	}
+	_, err := s.lookupClient(ctx, sess.ClientID, s.clock.Now())
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("find session client: %w", err)
+	}
+	if err := s.revokeSession(ctx, sess.TenantID, sess.ID, ReasonClientDeleted, m); err != nil {
+		return err
+	}
+	return errInvalidGrant
 }
 
 // ReasonRefreshReused is recorded on the children of a session revoked for
