@@ -39,11 +39,13 @@ type AppLogin struct {
 	Meta
 }
 
-// AppLogin verifies a user's access token (signature, lifetime, tenant of
-// the client, session alive in the store, user active) and opens an app
-// session owned by the calling client. Its refresh token never rotates and
-// lives as long as the session; its access tokens carry the client's id
-// and the payload. Errors: CodeInvalidRequest for a bad parameter,
+// AppLogin verifies a user's first-party access token (signature,
+// lifetime, tenant of the client, audience, session alive in the store,
+// user active) and opens an app session owned by the calling client, as a
+// child of the token's session: revoking that session revokes the app
+// session too. Its refresh token never rotates and lives as long as the
+// session; its access tokens have the client alone as their audience and
+// carry the payload. Errors: CodeInvalidRequest for a bad parameter,
 // CodeUnauthorized (or CodePasswordChangeRequired) for a bad token.
 func (s *Service) AppLogin(ctx context.Context, in AppLogin) (LoginResult, error) {
 	if err := requireAppClient(in.Client); err != nil {
@@ -75,7 +77,7 @@ func (s *Service) AppLogin(ctx context.Context, in AppLogin) (LoginResult, error
 	if err != nil {
 		return LoginResult{}, unauthorizedIfMissing(err, "read session")
 	}
-	if !from.Live(now) || from.Kind != store.SessionUser {
+	if !from.Live(now) || from.Kind != store.SessionUser || !from.FirstParty {
 		return LoginResult{}, errUnauthorized
 	}
 	u, err := s.activeUser(ctx, p.TenantID, p.Subject, errUnauthorized)
@@ -85,6 +87,7 @@ func (s *Service) AppLogin(ctx context.Context, in AppLogin) (LoginResult, error
 	res, err := s.startSession(ctx, u, SessionParams{
 		ClientID: in.Client.ID, AMR: p.AMR, Actor: p.Actor, IP: ip, UserAgent: in.UserAgent,
 		Kind: store.SessionApp, Payload: in.Payload, Lifetime: clampAppLifetime(in.Valid),
+		ClientBound: true, ParentID: from.ID,
 	})
 	if err != nil {
 		return LoginResult{}, err
@@ -170,7 +173,7 @@ func (s *Service) AppVerifyAccess(ctx context.Context, c store.Client, raw strin
 	if raw == "" {
 		return Principal{}, invalid("token is required")
 	}
-	p, err := s.Authenticate(ctx, c.TenantID, raw, false)
+	p, err := s.authenticateAny(ctx, c.TenantID, raw, false)
 	if err != nil {
 		return Principal{}, err
 	}

@@ -132,7 +132,7 @@ func TestAppLogin_RefusesBadUserTokens(t *testing.T) {
 	// A session revoked in the store (say, by another process whose
 	// revocation has not reached this one yet) is caught by the store read.
 	revoked := f.signIn(t, alice)
-	if _, err := f.st.RevokeSession(ctx, DefaultTenant, revoked.Session.ID, f.clock.Now(), "test"); err != nil {
+	if _, _, err := f.st.RevokeSession(ctx, DefaultTenant, revoked.Session.ID, f.clock.Now(), "test"); err != nil {
 		t.Fatal(err)
 	}
 	wantCode(t, "revoked session", login(revoked.AccessToken), CodeUnauthorized)

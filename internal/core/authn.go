@@ -18,11 +18,27 @@ type Principal struct {
 	token.Claims
 }
 
-// Authenticate verifies an access token presented under tenantID: signature,
-// type, issuer, lifetime, tenant, and that its session has not been revoked.
-// Restricted tokens (password change required) are refused with
-// CodePasswordChangeRequired unless allowRestricted.
+// Authenticate verifies a first-party access token presented under
+// tenantID to Gatehouse's own endpoints: signature, type, issuer,
+// lifetime, tenant, an audience that contains the issuer, and that its
+// session has not been revoked. Tokens issued to any other client are
+// refused with CodeUnauthorized. Restricted tokens (password change
+// required) are refused with CodePasswordChangeRequired unless
+// allowRestricted.
 func (s *Service) Authenticate(ctx context.Context, tenantID, raw string, allowRestricted bool) (Principal, error) {
+	p, err := s.authenticateAny(ctx, tenantID, raw, allowRestricted)
+	if err != nil {
+		return Principal{}, err
+	}
+	if !s.firstParty(p.Claims) {
+		return Principal{}, errUnauthorized
+	}
+	return p, nil
+}
+
+// authenticateAny is Authenticate for a token of any audience (the app
+// family checks that the token is of the calling client itself).
+func (s *Service) authenticateAny(ctx context.Context, tenantID, raw string, allowRestricted bool) (Principal, error) {
 	if raw == "" || len(raw) > maxAccessTokenLen {
 		return Principal{}, errUnauthorized
 	}
@@ -56,8 +72,10 @@ type Admin struct {
 func (a Admin) CanAccess(tenantID string) bool { return a.TenantID == "" || a.TenantID == tenantID }
 
 // AuthenticateAdmin checks the bearer credential of an admin request made
-// under tenantID: the configured admin key, or an access token of that
-// tenant carrying role admin.
+// under tenantID: the configured admin key, or a first-party access token
+// of that tenant, from a session a user signed in to (interactive),
+// carrying role admin. Any other token is CodeUnauthorized; a first-party
+// interactive token without the role is CodeForbidden.
 func (s *Service) AuthenticateAdmin(ctx context.Context, tenantID, bearer string) (Admin, error) {
 	if bearer == "" {
 		return Admin{}, errUnauthorized
@@ -71,6 +89,9 @@ func (s *Service) AuthenticateAdmin(ctx context.Context, tenantID, bearer string
 	}
 	if err != nil {
 		return Admin{}, err
+	}
+	if !interactive(p.Claims) {
+		return Admin{}, errUnauthorized
 	}
 	if !slices.Contains(p.Roles, "admin") {
 		return Admin{}, newError(CodeForbidden, "the admin role is required")

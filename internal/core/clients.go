@@ -22,6 +22,9 @@ type NewClient struct {
 	Scopes []string
 	// Public registers a client without a secret.
 	Public bool
+	// FirstParty makes the client's user sessions first-party (see
+	// audience.go): their tokens are accepted by Gatehouse's own endpoints.
+	FirstParty bool
 }
 
 // ClientPatch is an administrator's change to a client; nil fields stay as
@@ -30,6 +33,9 @@ type ClientPatch struct {
 	Name       *string
 	GrantTypes *[]string
 	Scopes     *[]string
+	// FirstParty applies to sessions opened from now on; existing sessions
+	// keep the audience they were opened with.
+	FirstParty *bool
 }
 
 // IssuedClient is a client together with a secret that was just generated
@@ -66,12 +72,13 @@ func (s *Service) CreateClient(ctx context.Context, in NewClient, m Meta) (Issue
 	}
 	now := s.clock.Now()
 	c := store.Client{
-		TenantID:  in.TenantID,
-		ID:        newRandomID(),
-		Name:      strings.TrimSpace(in.Name),
-		Public:    in.Public,
-		CreatedAt: now,
-		UpdatedAt: now,
+		TenantID:   in.TenantID,
+		ID:         newRandomID(),
+		Name:       strings.TrimSpace(in.Name),
+		Public:     in.Public,
+		FirstParty: in.FirstParty,
+		CreatedAt:  now,
+		UpdatedAt:  now,
 	}
 	var err error
 	if c.GrantTypes, err = normaliseGrantTypes(in.GrantTypes); err != nil {
@@ -91,7 +98,7 @@ func (s *Service) CreateClient(ctx context.Context, in NewClient, m Meta) (Issue
 	if err := s.store.CreateClient(ctx, c); err != nil {
 		return IssuedClient{}, storeErr(err, "client")
 	}
-	s.audit(ctx, event(EventClientCreated, c.TenantID, "", m, map[string]any{"client_id": c.ID, "name": c.Name, "public": c.Public}))
+	s.audit(ctx, event(EventClientCreated, c.TenantID, "", m, map[string]any{"client_id": c.ID, "name": c.Name, "public": c.Public, "first_party": c.FirstParty}))
 	return IssuedClient{Client: c, Secret: secret}, nil
 }
 
@@ -134,6 +141,10 @@ func (s *Service) UpdateClient(ctx context.Context, tenantID, id string, p Clien
 			c.Scopes = scopes
 			changed = append(changed, "scopes")
 		}
+		if p.FirstParty != nil {
+			c.FirstParty = *p.FirstParty
+			changed = append(changed, "first_party")
+		}
 		c.UpdatedAt = s.clock.Now()
 		return validateClient(*c)
 	})
@@ -145,16 +156,25 @@ func (s *Service) UpdateClient(ctx context.Context, tenantID, id string, p Clien
 	return c, nil
 }
 
-// DeleteClient removes a client. It can no longer authenticate; in this
-// process at once, in others within ClientCacheTTL. The sessions it opened
-// stay until they expire or are revoked, but no app call can reach them
-// without the client.
+// DeleteClient removes a client and revokes its sessions and their
+// children at once (the store does both in one transaction, with
+// revocation records, so other processes learn it from the feed). The
+// client can no longer authenticate; in this process at once, in others
+// within ClientCacheTTL.
 func (s *Service) DeleteClient(ctx context.Context, tenantID, id string, m Meta) error {
-	if err := s.store.DeleteClient(ctx, tenantID, id); err != nil {
+	revoked, err := s.store.DeleteClient(ctx, tenantID, id, s.clock.Now())
+	if err != nil {
 		return storeErr(err, "client")
 	}
 	s.apps.clients.forget(id)
-	s.audit(ctx, event(EventClientDeleted, tenantID, "", m, map[string]any{"client_id": id}))
+	s.noteRevoked(revoked...)
+	for _, sess := range revoked {
+		s.apps.live.forget(liveKey(sess.TenantID, sess.ID))
+		e := event(EventSessionRevoked, tenantID, sess.UserID, m, map[string]any{"reason": ReasonClientDeleted, "client_id": id})
+		e.SessionID = sess.ID
+		s.audit(ctx, e)
+	}
+	s.audit(ctx, event(EventClientDeleted, tenantID, "", m, map[string]any{"client_id": id, "sessions_revoked": len(revoked)}))
 	return nil
 }
 

@@ -18,7 +18,14 @@ type PasswordLogin struct {
 	TenantID string
 	Username string
 	Password string
-	ClientID string
+	// ClientID and ClientSecret name the client the session is for, as a
+	// native sign-in presents them (see signInClient); none is the
+	// built-in client.
+	ClientID     string
+	ClientSecret string
+	// Client, when set, is the already authenticated client the session is
+	// for (the token endpoint); ClientID and ClientSecret are then unused.
+	Client *store.Client
 	Meta
 	// CanChallenge: the caller can answer with an MFA challenge (the native
 	// family). Otherwise a sign-in that needs a second factor fails with
@@ -54,6 +61,14 @@ func (s *Service) loginPassword(ctx context.Context, in PasswordLogin) (LoginRes
 	if len(in.Username) > maxCredentialLen || len(in.Password) > maxCredentialLen {
 		return LoginResult{}, errBadCreds
 	}
+	if in.Client == nil {
+		c, err := s.signInClient(ctx, in.TenantID, in.ClientID, in.ClientSecret, in.Meta)
+		if err != nil {
+			return LoginResult{}, err
+		}
+		in.Client = &c
+	}
+	in.ClientID = in.Client.ID
 	now := s.clock.Now()
 	var known *store.User
 	u, err := s.store.GetUserByLogin(ctx, in.TenantID, in.Username)
@@ -95,8 +110,8 @@ func (s *Service) loginPassword(ctx context.Context, in PasswordLogin) (LoginRes
 		s.audit(ctx, event(EventLoginFailed, in.TenantID, u.ID, in.Meta, map[string]any{"reason": "password_change_required", "client_id": in.ClientID}))
 		return LoginResult{}, newError(CodePasswordChangeRequired, "the password must be changed first")
 	}
-	res, err := s.startSession(ctx, u, SessionParams{ClientID: in.ClientID, AMR: []string{"pwd"}, IP: in.IP, UserAgent: in.UserAgent,
-		Scope: in.Scope, Lifetime: in.Lifetime})
+	res, err := s.startSession(ctx, u, SessionParams{AMR: []string{"pwd"}, IP: in.IP, UserAgent: in.UserAgent,
+		Scope: in.Scope, Lifetime: in.Lifetime}.forClient(*in.Client))
 	if err != nil {
 		return LoginResult{}, err
 	}

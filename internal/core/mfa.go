@@ -40,11 +40,13 @@ type Challenge struct {
 // pendingSignIn is the sign-in a challenge stands for, kept with the
 // challenge and completed by VerifyMFA.
 type pendingSignIn struct {
-	ClientID  string          `json:"client_id"`
-	AMR       []string        `json:"amr"`
-	IP        string          `json:"ip"`
-	UserAgent string          `json:"user_agent"`
-	Risk      *RiskAssessment `json:"risk,omitempty"`
+	ClientID    string          `json:"client_id"`
+	FirstParty  bool            `json:"first_party,omitempty"`
+	ClientBound bool            `json:"client_bound,omitempty"`
+	AMR         []string        `json:"amr"`
+	IP          string          `json:"ip"`
+	UserAgent   string          `json:"user_agent"`
+	Risk        *RiskAssessment `json:"risk,omitempty"`
 }
 
 var (
@@ -66,7 +68,9 @@ func (p Policy) mfaMaxFailures() int { return 2 * p.LoginMaxFailures }
 // was right.
 func (s *Service) challenge(ctx context.Context, u store.User, in PasswordLogin, f userFactors, risk RiskAssessment) (LoginResult, error) {
 	now := s.clock.Now()
-	data, err := json.Marshal(pendingSignIn{ClientID: in.ClientID, AMR: []string{"pwd"}, IP: in.IP, UserAgent: in.UserAgent, Risk: &risk})
+	sp := SessionParams{}.forClient(*in.Client)
+	data, err := json.Marshal(pendingSignIn{ClientID: sp.ClientID, FirstParty: sp.FirstParty, ClientBound: sp.ClientBound,
+		AMR: []string{"pwd"}, IP: in.IP, UserAgent: in.UserAgent, Risk: &risk})
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("encode pending sign-in: %w", err)
 	}
@@ -243,7 +247,11 @@ func (s *Service) finishMFA(ctx context.Context, u store.User, ch store.MFAChall
 	if err := json.Unmarshal(ch.Data, &p); err != nil {
 		return LoginResult{}, fmt.Errorf("decode pending sign-in: %w", err)
 	}
-	res, err := s.startSession(ctx, u, SessionParams{ClientID: p.ClientID, AMR: append(p.AMR, amr), IP: p.IP, UserAgent: p.UserAgent})
+	if err := s.store.ResetThrottle(ctx, u.TenantID, mfaKey(u.ID)); err != nil {
+		s.log.Warn("mfa throttle not reset", "tenant", u.TenantID, "user", u.ID, "err", err)
+	}
+	res, err := s.startSession(ctx, u, SessionParams{ClientID: p.ClientID, FirstParty: p.FirstParty, ClientBound: p.ClientBound,
+		AMR: append(p.AMR, amr), IP: p.IP, UserAgent: p.UserAgent})
 	if err != nil {
 		return LoginResult{}, err
 	}

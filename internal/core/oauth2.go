@@ -196,9 +196,11 @@ func parseScope(raw string) ([]string, error) {
 // hasScope reports whether the space-separated scope contains sc.
 func hasScope(scope, sc string) bool { return slices.Contains(strings.Fields(scope), sc) }
 
-// mayUseSession reports whether client c may refresh, introspect the
-// refresh tokens of, or revoke a session: its own sessions, and first-party
-// sessions (opened without a client), which every family may refresh.
+// mayUseSession reports whether client c may introspect the refresh tokens
+// of, or revoke, a session: its own sessions, and those of the built-in
+// client (opened without a client). Whether c may rotate a session is
+// decided inside the rotation itself (store.RotateRequest.MayRotate); this
+// check only spares the store a rotation that cannot succeed.
 func mayUseSession(c store.Client, sess store.Session) bool {
 	return sess.TenantID == c.TenantID && (sess.ClientID == c.ID || sess.ClientID == DefaultClientID)
 }

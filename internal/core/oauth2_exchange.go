@@ -65,8 +65,8 @@ func (s *Service) exchange(ctx context.Context, c store.Client, provider, scope 
 	if err != nil {
 		return LoginResult{}, err
 	}
-	res, err := s.startSession(ctx, u, SessionParams{ClientID: c.ID, AMR: []string{"fed"}, IP: in.IP, UserAgent: in.UserAgent,
-		Scope: scope, Lifetime: s.grantLifetime(s.offline(c, scope))})
+	res, err := s.startSession(ctx, u, SessionParams{AMR: []string{"fed"}, IP: in.IP, UserAgent: in.UserAgent,
+		Scope: scope, Lifetime: s.grantLifetime(s.offline(c, scope))}.forClient(c))
 	if err != nil {
 		return LoginResult{}, err
 	}

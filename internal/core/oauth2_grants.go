@@ -32,7 +32,7 @@ func (s *Service) passwordGrant(ctx context.Context, c store.Client, in TokenReq
 	}
 	offline := s.offline(c, scope)
 	res, err := s.LoginPassword(ctx, PasswordLogin{
-		TenantID: c.TenantID, Username: in.Username, Password: in.Password, ClientID: c.ID, Meta: in.Meta,
+		TenantID: c.TenantID, Username: in.Username, Password: in.Password, Client: &c, Meta: in.Meta,
 		Scope: scope, Lifetime: s.grantLifetime(offline), RefuseRestricted: true,
 	})
 	if err != nil {
@@ -81,7 +81,7 @@ func (s *Service) refreshGrant(ctx context.Context, c store.Client, in TokenRequ
 		}
 	}
 	res, err := s.Refresh(ctx, RefreshRequest{TenantID: c.TenantID, RefreshToken: in.RefreshToken, Meta: in.Meta,
-		Details: map[string]any{"client_id": c.ID, "family": "oauth2"}})
+		Details: map[string]any{"client_id": c.ID, "family": "oauth2"}, Client: c.ID})
 	if err != nil {
 		return TokenResult{}, err
 	}
@@ -148,8 +148,8 @@ func (s *Service) clientCredentialsGrant(ctx context.Context, c store.Client, in
 		return TokenResult{}, err
 	}
 	self := store.User{TenantID: c.TenantID, ID: ClientSubjectPrefix + c.ID, Roles: []string{}, Status: store.StatusActive}
-	res, err := s.startSession(ctx, self, SessionParams{ClientID: c.ID, Kind: store.SessionClient, Scope: scope,
-		Lifetime: s.policy.AccessTTL, IP: in.IP, UserAgent: in.UserAgent})
+	res, err := s.startSession(ctx, self, SessionParams{Kind: store.SessionClient, Scope: scope,
+		Lifetime: s.policy.AccessTTL, IP: in.IP, UserAgent: in.UserAgent}.forClient(c))
 	if err != nil {
 		return TokenResult{}, err
 	}

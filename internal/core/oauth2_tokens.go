@@ -56,7 +56,9 @@ func (s *Service) Introspect(ctx context.Context, c store.Client, raw string) (T
 	}
 	if isAccessToken(raw) {
 		claims, err := s.verifyAccessToken(ctx, raw)
-		if err != nil || claims.TenantID != c.TenantID {
+		if err != nil || claims.TenantID != c.TenantID || claims.Restricted {
+			// A restricted token allows only a password change: for a
+			// resource server it is not an active token.
 			return TokenInfo{}, ignoreUnauthorized(err)
 		}
 		return TokenInfo{Active: true, TokenType: "Bearer", Scope: claims.Scope, ClientID: claims.ClientID,
@@ -154,11 +156,13 @@ func ignoreUnauthorized(err error) error {
 }
 
 // UserInfo answers the OpenID Connect UserInfo endpoint for a bearer
-// access token: sub and the claims its scope grants (userClaims). A token
-// without a scope (a first-party sign-in) gets every claim; a token with a
-// scope must have openid. Errors: CodeUnauthorized for an invalid, expired
-// or revoked token, or one without a user; CodeForbidden when openid is
-// missing; CodePasswordChangeRequired for a restricted token.
+// access token: sub and the claims its scope grants (userClaims). A
+// first-party token without a scope (a native sign-in) gets every claim,
+// one with a scope the claims of its scope; a token of any other client
+// must have been granted openid. Errors: CodeUnauthorized for an invalid,
+// expired or revoked token, or one without a user; CodeForbidden when a
+// third-party token lacks openid; CodePasswordChangeRequired for a
+// restricted token.
 func (s *Service) UserInfo(ctx context.Context, raw string) (map[string]any, error) {
 	c, err := s.verifyAccessToken(ctx, raw)
 	if err != nil {
@@ -168,10 +172,13 @@ func (s *Service) UserInfo(ctx context.Context, raw string) (map[string]any, err
 		return nil, newError(CodePasswordChangeRequired, "the password must be changed first")
 	}
 	scope := c.Scope
-	if scope == "" {
-		scope = strings.Join(SupportedScopes, " ")
-	} else if !hasScope(scope, ScopeOpenID) {
+	switch {
+	case strings.HasPrefix(c.Subject, ClientSubjectPrefix):
+		return nil, errUnauthorized // a client acting for itself has no user
+	case !s.firstParty(c) && !hasScope(scope, ScopeOpenID):
 		return nil, newError(CodeForbidden, "the access token lacks the openid scope")
+	case scope == "":
+		scope = strings.Join(SupportedScopes, " ")
 	}
 	u, err := s.store.GetUser(ctx, c.TenantID, c.Subject)
 	if errors.Is(err, store.ErrNotFound) {

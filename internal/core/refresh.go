@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -21,6 +22,11 @@ type RefreshRequest struct {
 	// Details are added to the audit event of a detected reuse (e.g. the
 	// legacy family's system ids).
 	Details map[string]any
+	// Client is the authenticated client of the token endpoint; empty for
+	// Gatehouse's own refresh paths (native, legacy). A session bound to a
+	// confidential client rotates only when that client presents it; any
+	// other presentation gets the invalid-grant answer and revokes nothing.
+	Client string
 }
 
 // retryData is what a rotation keeps (encrypted) so that a retry within the
@@ -78,6 +84,8 @@ func (s *Service) refresh(ctx context.Context, in RefreshRequest) (LoginResult, 
 		RetryData:     sealed,
 		ReuseAudit: store.AuditEvent{Type: EventRefreshTokenReused, TenantID: in.TenantID, Time: now,
 			IP: in.IP, UserAgent: in.UserAgent, Details: details},
+		Client:       in.Client,
+		SharedClient: DefaultClientID,
 	})
 	if err != nil {
 		return LoginResult{}, "error", fmt.Errorf("rotate refresh token: %w", err)
@@ -86,6 +94,9 @@ func (s *Service) refresh(ctx context.Context, in RefreshRequest) (LoginResult, 
 	case store.Rotated:
 		if res.User.Status != store.StatusActive {
 			return LoginResult{}, "invalid", errInvalidGrant
+		}
+		if err := s.clientStillExists(ctx, res.Session, in.Meta); err != nil {
+			return LoginResult{}, "invalid", err
 		}
 		out, err := s.issue(res.User, res.Session, next, jti, now)
 		return out, "rotated", err
@@ -105,9 +116,37 @@ func (s *Service) refresh(ctx context.Context, in RefreshRequest) (LoginResult, 
 		return out, "retried", err
 	case store.Reused:
 		s.noteRevoked(res.Session)
+		s.childrenRevoked(ctx, res.Session.ID, res.Children, ReasonRefreshReused, in.Meta)
 		s.log.Warn("refresh token reuse detected; session revoked", "tenant", in.TenantID, "session", res.Session.ID, "user", res.Session.UserID)
 		return LoginResult{}, "reused", errInvalidGrant
+	case store.WrongClient:
+		return LoginResult{}, "wrong_client", errInvalidGrant
 	default:
 		return LoginResult{}, "invalid", errInvalidGrant
 	}
 }
+
+// clientStillExists ends a session whose client was deleted after it
+// opened it: deleting a client revokes its sessions, but another process
+// may still have authenticated the client from its cache (ClientCacheTTL)
+// and opened one since. Such a session dies at its first rotation here.
+func (s *Service) clientStillExists(ctx context.Context, sess store.Session, m Meta) error {
+	if sess.ClientID == DefaultClientID {
+		return nil
+	}
+	_, err := s.lookupClient(ctx, sess.ClientID, s.clock.Now())
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("find session client: %w", err)
+	}
+	if err := s.revokeSession(ctx, sess.TenantID, sess.ID, ReasonClientDeleted, m); err != nil {
+		return err
+	}
+	return errInvalidGrant
+}
+
+// ReasonRefreshReused is recorded on the children of a session revoked for
+// a refresh token reuse.
+const ReasonRefreshReused = "refresh_token_reused"

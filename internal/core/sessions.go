@@ -16,11 +16,13 @@ const (
 	ReasonPasswordChange = "password_changed"
 	ReasonDisabled       = "user_disabled"
 	ReasonDeleted        = "user_deleted"
+	ReasonClientDeleted  = "client_deleted"
 )
 
-// Logout revokes the session of the presented access token.
+// Logout revokes the session of the presented access token and its
+// children (the app sessions opened from it).
 func (s *Service) Logout(ctx context.Context, p Principal, m Meta) error {
-	sess, err := s.store.RevokeSession(ctx, p.TenantID, p.SessionID, s.clock.Now(), ReasonLogout)
+	sess, children, err := s.store.RevokeSession(ctx, p.TenantID, p.SessionID, s.clock.Now(), ReasonLogout)
 	if err != nil {
 		return storeErr(err, "session")
 	}
@@ -28,7 +30,19 @@ func (s *Service) Logout(ctx context.Context, p Principal, m Meta) error {
 	e := event(EventLogout, p.TenantID, p.Subject, m, nil)
 	e.SessionID = sess.ID
 	s.audit(ctx, e)
+	s.childrenRevoked(ctx, sess.ID, children, ReasonLogout, m)
 	return nil
+}
+
+// childrenRevoked records the child sessions revoked with their parent.
+func (s *Service) childrenRevoked(ctx context.Context, parentID string, children []store.Session, reason string, m Meta) {
+	s.noteRevoked(children...)
+	for _, c := range children {
+		s.apps.live.forget(liveKey(c.TenantID, c.ID))
+		e := event(EventSessionRevoked, c.TenantID, c.UserID, m, map[string]any{"reason": reason, "parent_session": parentID})
+		e.SessionID = c.ID
+		s.audit(ctx, e)
+	}
 }
 
 // Me returns the principal's user.
@@ -73,8 +87,9 @@ func (s *Service) RevokeSession(ctx context.Context, tenantID, sessionID string,
 	return s.revokeSession(ctx, tenantID, sessionID, ReasonAdmin, m)
 }
 
+// revokeSession revokes a session and its children.
 func (s *Service) revokeSession(ctx context.Context, tenantID, sessionID, reason string, m Meta) error {
-	sess, err := s.store.RevokeSession(ctx, tenantID, sessionID, s.clock.Now(), reason)
+	sess, children, err := s.store.RevokeSession(ctx, tenantID, sessionID, s.clock.Now(), reason)
 	if err != nil {
 		return storeErr(err, "session")
 	}
@@ -82,6 +97,7 @@ func (s *Service) revokeSession(ctx context.Context, tenantID, sessionID, reason
 	e := event(EventSessionRevoked, tenantID, sess.UserID, m, map[string]any{"reason": reason})
 	e.SessionID = sess.ID
 	s.audit(ctx, e)
+	s.childrenRevoked(ctx, sess.ID, children, reason, m)
 	return nil
 }
 

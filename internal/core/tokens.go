@@ -43,6 +43,13 @@ type SessionParams struct {
 	Scope string
 	// Lifetime overrides the session's absolute lifetime (app sessions).
 	Lifetime time.Duration
+	// FirstParty and ClientBound follow from the client (forClient); a
+	// session of the built-in client is always first-party and unbound, and
+	// only user sessions can be first-party.
+	FirstParty  bool
+	ClientBound bool
+	// ParentID is the session an app session was opened from.
+	ParentID string
 }
 
 // startSession creates a session with its first refresh token and signs the
@@ -53,29 +60,35 @@ func (s *Service) startSession(ctx context.Context, u store.User, p SessionParam
 	if p.Lifetime > 0 {
 		lifetime = p.Lifetime
 	}
-	if p.ClientID == "" {
-		p.ClientID = DefaultClientID
+	if p.ClientID == "" || p.ClientID == DefaultClientID {
+		p = p.forClient(BuiltinClient(u.TenantID))
 	}
 	kind := p.Kind
 	if kind == "" {
 		kind = store.SessionUser
 	}
+	if kind != store.SessionUser {
+		p.FirstParty = false // app and client-credentials tokens are never first-party
+	}
 	sess := store.Session{
-		TenantID:   u.TenantID,
-		ID:         newRandomID(),
-		UserID:     u.ID,
-		ClientID:   p.ClientID,
-		Kind:       kind,
-		AMR:        p.AMR,
-		Actor:      p.Actor,
-		IP:         p.IP,
-		UserAgent:  p.UserAgent,
-		Payload:    p.Payload,
-		Scope:      p.Scope,
-		CreatedAt:  now,
-		LastUsedAt: now,
-		AuthTime:   now,
-		ExpiresAt:  now.Add(lifetime),
+		TenantID:    u.TenantID,
+		ID:          newRandomID(),
+		UserID:      u.ID,
+		ClientID:    p.ClientID,
+		Kind:        kind,
+		AMR:         p.AMR,
+		Actor:       p.Actor,
+		IP:          p.IP,
+		UserAgent:   p.UserAgent,
+		Payload:     p.Payload,
+		Scope:       p.Scope,
+		FirstParty:  p.FirstParty,
+		ClientBound: p.ClientBound,
+		ParentID:    p.ParentID,
+		CreatedAt:   now,
+		LastUsedAt:  now,
+		AuthTime:    now,
+		ExpiresAt:   now.Add(lifetime),
 	}
 	refresh := token.NewOpaque()
 	rt := store.RefreshToken{
@@ -118,13 +131,10 @@ func (s *Service) issue(u store.User, sess store.Session, refresh, jti string, i
 }
 
 // accessClaims builds the claims of an access token. The audience is the
-// issuer (Gatehouse's own endpoints) plus the client when it is not the
-// built-in default.
+// issuer (Gatehouse's own endpoints) and the client for a first-party
+// session, else the client alone (see audience).
 func (s *Service) accessClaims(u store.User, sess store.Session, jti string, iat time.Time) token.Claims {
-	aud := []string{s.policy.Issuer}
-	if sess.ClientID != "" && sess.ClientID != DefaultClientID {
-		aud = append(aud, sess.ClientID)
-	}
+	aud := s.audience(sess)
 	roles := u.Roles
 	if roles == nil {
 		roles = []string{}

@@ -37,7 +37,7 @@ func New() *Metrics {
 			Name: "gatehouse_logins_total", Help: "Sign-in attempts by outcome (success or error id).",
 		}, []string{"outcome"}),
 		refresh: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gatehouse_refreshes_total", Help: "Refresh attempts by outcome: rotated, retried, reused, invalid, error.",
+			Name: "gatehouse_refreshes_total", Help: "Refresh attempts by outcome: rotated, retried, reused, invalid, wrong_client (a session another client owns; nothing revoked), error.",
 		}, []string{"outcome"}),
 		reuse: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gatehouse_refresh_reuse_detected_total", Help: "Rotated refresh tokens presented again; each revoked its session.",

@@ -40,7 +40,7 @@ func exerciseNative(t *testing.T, env *servertest.Env, check checkFunc) {
 	env.CreateUser("", map[string]any{"username": "alice", "email": "alice@example.com", "phone": "+15550100", "password": nativePassword})
 	login := func(user string, want int) map[string]any {
 		t.Helper()
-		r := check(call{Method: "POST", Path: "/auth/login", JSON: map[string]any{"username": user, "password": nativePassword, "client_id": "web"}, Want: want})
+		r := check(call{Method: "POST", Path: "/auth/login", JSON: map[string]any{"username": user, "password": nativePassword, "client_id": "gatehouse"}, Want: want})
 		return r.JSON(t)
 	}
 	alice := login("alice", http.StatusOK)
@@ -62,6 +62,18 @@ func exerciseNative(t *testing.T, env *servertest.Env, check checkFunc) {
 		check(call{Method: "POST", Path: path, Raw: []byte("username=alice"), Header: textPlain, Want: http.StatusUnsupportedMediaType, Invalid: true})
 		check(call{Method: "POST", Path: path, JSON: oversized(map[string]any{"username": "alice", "password": nativePassword}),
 			Want: http.StatusRequestEntityTooLarge})
+
+		// client_id must name a client of the tenant; a confidential one
+		// authenticates (body or HTTP Basic).
+		check(call{Method: "POST", Path: path, JSON: map[string]any{"username": "alice", "password": nativePassword, "client_id": "no-such-client"},
+			Want: http.StatusBadRequest})
+		conf := env.CreateClient("", "native-app")
+		check(call{Method: "POST", Path: path, JSON: map[string]any{"username": "alice", "password": nativePassword, "client_id": conf.ID},
+			Want: http.StatusUnauthorized})
+		check(call{Method: "POST", Path: path, JSON: map[string]any{"username": "alice", "password": nativePassword, "client_id": conf.ID,
+			"client_secret": conf.Secret}, Want: http.StatusOK})
+		check(call{Method: "POST", Path: path, JSON: map[string]any{"username": "alice", "password": nativePassword},
+			Header: map[string]string{"Authorization": servertest.BasicAuth(conf.ID, conf.Secret)}, Want: http.StatusOK})
 
 		env.CreateUser("", map[string]any{"username": "dora", "password": nativePassword, "status": "disabled"})
 		login("dora", http.StatusForbidden)

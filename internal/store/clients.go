@@ -14,6 +14,10 @@ type Client struct {
 	Name       string
 	SecretHash string // hex SHA-256 of the secret; empty for public clients
 	Public     bool   // no secret: limited to the grants that are safe without one
+	// FirstParty: the user sessions of this client get first-party access
+	// tokens (audience: the issuer and the client), accepted by
+	// Gatehouse's own endpoints like those of the built-in client.
+	FirstParty bool
 	GrantTypes []string
 	Scopes     []string
 	CreatedAt  time.Time
@@ -33,6 +37,8 @@ type ClientStore interface {
 	// UpdateClient reads the client, applies fn and writes the result in one
 	// transaction (see UpdateUser).
 	UpdateClient(ctx context.Context, tenantID, id string, fn func(*Client) error) (Client, error)
-	// DeleteClient removes the client; its sessions stay until revoked or expired.
-	DeleteClient(ctx context.Context, tenantID, id string) error
+	// DeleteClient removes the client and, in the same transaction, revokes
+	// its live sessions and their children (with a revocation record for
+	// each), which it returns. ErrNotFound when the tenant has no such client.
+	DeleteClient(ctx context.Context, tenantID, id string, now time.Time) ([]Session, error)
 }

@@ -62,9 +62,12 @@ type Store interface {
 	// nor past their absolute expiry at now, newest first.
 	ListUserSessions(ctx context.Context, tenantID, userID string, now time.Time) ([]Session, error)
 	// RevokeSession marks the session and all its refresh tokens revoked and
-	// appends a revocation record. Revoking an already revoked session is not
-	// an error and appends nothing. ErrNotFound for an unknown session.
-	RevokeSession(ctx context.Context, tenantID, sessionID string, now time.Time, reason string) (Session, error)
+	// appends a revocation record, and does the same for its live children
+	// (sessions whose ParentID is sessionID). Revoking an already revoked
+	// session is not an error and revokes only children still live. It
+	// returns the session and the children it revoked. ErrNotFound for an
+	// unknown session.
+	RevokeSession(ctx context.Context, tenantID, sessionID string, now time.Time, reason string) (Session, []Session, error)
 	// RevokeUserSessions revokes every live session of the user except
 	// exceptSessionID (may be empty) and returns the sessions it revoked.
 	RevokeUserSessions(ctx context.Context, tenantID, userID, exceptSessionID string, now time.Time, reason string) ([]Session, error)
@@ -182,17 +185,27 @@ const (
 
 // Session is a token family: one sign-in and every refresh token it produced.
 type Session struct {
-	TenantID   string
-	ID         string
-	UserID     string
-	ClientID   string
-	Kind       string
-	AMR        []string
-	Actor      string // acting subject for impersonation sessions; empty otherwise
-	IP         string
-	UserAgent  string
-	Payload    string
-	Scope      string // OAuth 2.0 scope granted to the session (space-separated); empty for other sign-ins
+	TenantID  string
+	ID        string
+	UserID    string
+	ClientID  string
+	Kind      string
+	AMR       []string
+	Actor     string // acting subject for impersonation sessions; empty otherwise
+	IP        string
+	UserAgent string
+	Payload   string
+	Scope     string // OAuth 2.0 scope granted to the session (space-separated); empty for other sign-ins
+	// FirstParty: the session's access tokens are first-party (their
+	// audience is the issuer), accepted by Gatehouse's own endpoints.
+	FirstParty bool
+	// ClientBound: the session was issued to a confidential client and
+	// rotates only when that client presents its refresh token (see
+	// RotateRequest.Client).
+	ClientBound bool
+	// ParentID is, for an app session, the session whose access token
+	// opened it: revoking the parent revokes it too. Empty otherwise.
+	ParentID   string
 	CreatedAt  time.Time
 	LastUsedAt time.Time
 	ExpiresAt  time.Time // absolute lifetime; never extended
@@ -229,6 +242,10 @@ const (
 	Reused
 	// Invalid: unknown, other tenant, expired, revoked, or session not live.
 	Invalid
+	// WrongClient: the token is of a session that the presenting caller may
+	// not rotate (RotateRequest.MayRotate); nothing was written, whether the
+	// token is active or rotated: a refusal is not a reuse.
+	WrongClient
 )
 
 // RotateRequest asks the store to rotate the refresh token whose hash is
@@ -246,6 +263,10 @@ const (
 //     append a revocation record and ReuseAudit (with the session's user and
 //     id filled in), commit, and answer Reused;
 //   - else answer Invalid.
+//
+// Before all of that, a token of a session that the caller may not rotate
+// (see MayRotate) is answered WrongClient with nothing written; on the
+// success path this condition is part of the conditional write itself.
 type RotateRequest struct {
 	TenantID      string
 	PresentedHash string
@@ -255,6 +276,29 @@ type RotateRequest struct {
 	New           RefreshToken
 	RetryData     []byte // opaque (encrypted) to the store; nil when Leeway is 0
 	ReuseAudit    AuditEvent
+	// Client is the caller: empty for Gatehouse's own refresh paths, which
+	// may rotate only sessions that are not client-bound; otherwise the
+	// authenticated client of the token endpoint, which may rotate its own
+	// sessions.
+	Client string
+	// SharedClient names a client whose sessions every caller may rotate
+	// (the built-in client); empty for none.
+	SharedClient string
+}
+
+// MayRotate reports whether the caller of r may rotate the refresh tokens
+// of sess: a session of SharedClient always, one of the caller's own client
+// always, and, on Gatehouse's own paths (Client empty), any session that is
+// not client-bound.
+func (r RotateRequest) MayRotate(sess Session) bool {
+	switch {
+	case r.SharedClient != "" && sess.ClientID == r.SharedClient:
+		return true
+	case r.Client == "":
+		return !sess.ClientBound
+	default:
+		return sess.ClientID == r.Client
+	}
 }
 
 // RotateResult is the answer to a RotateRequest.
@@ -264,6 +308,8 @@ type RotateResult struct {
 	User      User
 	New       RefreshToken // as inserted, when Rotated
 	RetryData []byte       // when Retried
+	// Children are the live child sessions a reuse revoked with the family.
+	Children []Session
 }
 
 // Revocation is one entry of the feed of revoked sessions.

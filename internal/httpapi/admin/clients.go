@@ -29,6 +29,7 @@ type Client struct {
 	GrantTypes   []string `json:"grant_types"`
 	Scopes       []string `json:"scopes"`
 	Public       bool     `json:"public"`
+	FirstParty   bool     `json:"first_party"`
 	CreatedAt    string   `json:"created_at"`
 	UpdatedAt    string   `json:"updated_at"`
 }
@@ -43,7 +44,7 @@ func newClientView(c store.Client, secret string) Client {
 	}
 	return Client{
 		ClientID: c.ID, ClientSecret: secret, TenantID: c.TenantID, Name: c.Name,
-		GrantTypes: grants, Scopes: scopes, Public: c.Public,
+		GrantTypes: grants, Scopes: scopes, Public: c.Public, FirstParty: c.FirstParty,
 		CreatedAt: native.FormatTime(c.CreatedAt), UpdatedAt: native.FormatTime(c.UpdatedAt),
 	}
 }
@@ -53,6 +54,7 @@ type createClientRequest struct {
 	GrantTypes []string `json:"grant_types"`
 	Scopes     []string `json:"scopes"`
 	Public     bool     `json:"public"`
+	FirstParty bool     `json:"first_party"`
 }
 
 func (h *Handler) createClient(w http.ResponseWriter, r *request) {
@@ -63,6 +65,7 @@ func (h *Handler) createClient(w http.ResponseWriter, r *request) {
 	}
 	ic, err := h.svc.CreateClient(r.Context(), core.NewClient{
 		TenantID: r.tenant, Name: req.Name, GrantTypes: req.GrantTypes, Scopes: req.Scopes, Public: req.Public,
+		FirstParty: req.FirstParty,
 	}, r.meta)
 	if err != nil {
 		h.fail(w, err)

@@ -7,13 +7,14 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/httpapi"
 )
 
-// patchClientRequest changes a client's name, allowed grant types or
-// allowed scopes; absent (or null) fields stay as they are. Whether a
-// client is public is fixed when it is created.
+// patchClientRequest changes a client's name, allowed grant types,
+// allowed scopes or first_party; absent (or null) fields stay as they are.
+// Whether a client is public is fixed when it is created.
 type patchClientRequest struct {
 	Name       *string   `json:"name"`
 	GrantTypes *[]string `json:"grant_types"`
 	Scopes     *[]string `json:"scopes"`
+	FirstParty *bool     `json:"first_party"`
 }
 
 // patchClient serves PATCH /admin/clients/{id}.
@@ -24,7 +25,7 @@ func (h *Handler) patchClient(w http.ResponseWriter, r *request) {
 		return
 	}
 	c, err := h.svc.UpdateClient(r.Context(), r.tenant, r.PathValue("id"), core.ClientPatch{
-		Name: req.Name, GrantTypes: req.GrantTypes, Scopes: req.Scopes,
+		Name: req.Name, GrantTypes: req.GrantTypes, Scopes: req.Scopes, FirstParty: req.FirstParty,
 	}, r.meta)
 	if err != nil {
 		h.fail(w, err)

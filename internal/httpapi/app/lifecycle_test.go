@@ -85,15 +85,15 @@ func TestApp_Lifecycle(t *testing.T) {
 	}
 }
 
-// TestApp_AccessTokenIsAGatehouseJWT: app access tokens verify like any
-// other: /auth/me accepts them, and their claims name the app's client and
-// carry the payload.
+// TestApp_AccessTokenIsAGatehouseJWT: app access tokens are Gatehouse
+// JWTs whose claims name the app's client, with that client alone as the
+// audience, and carry the payload; Gatehouse's own endpoints refuse them.
 func TestApp_AccessTokenIsAGatehouseJWT(t *testing.T) {
 	f := newFixture(t, servertest.Options{})
 	d := f.login(t, url.Values{"payload": {"p=1"}})
 	access := d["accessToken"].(string)
-	if r := f.Me("", access); r.Status != 200 {
-		t.Fatalf("/auth/me with an app access token: %d %s", r.Status, r.Body)
+	if r := f.Me("", access); r.Status != 401 {
+		t.Fatalf("/auth/me with an app access token: %d %s, want 401", r.Status, r.Body)
 	}
 	parts := strings.Split(access, ".")
 	if len(parts) != 3 {
@@ -102,5 +102,10 @@ func TestApp_AccessTokenIsAGatehouseJWT(t *testing.T) {
 	claims := decodeSegment(t, parts[1])
 	if claims["client_id"] != f.client.ID || claims["payload"] != "p=1" || claims["sub"] != f.userID {
 		t.Fatalf("claims: %v", claims)
+	}
+	if aud, _ := claims["aud"].([]any); len(aud) != 1 || aud[0] != f.client.ID {
+		if claims["aud"] != f.client.ID {
+			t.Fatalf("aud = %v, want the app's client alone", claims["aud"])
+		}
 	}
 }

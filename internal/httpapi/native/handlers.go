@@ -5,6 +5,8 @@ package native
 import (
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/internal/core"
 	"github.com/gatehouse-auth/gatehouse/internal/httpapi"
@@ -94,16 +96,45 @@ func (h *Handler) writeLogin(w http.ResponseWriter, res core.LoginResult) {
 }
 
 type loginRequest struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-	ClientID string `json:"client_id"`
+	Username     string `json:"username"`
+	Password     string `json:"password"`
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
 }
 
 func (h *Handler) login(r *http.Request, tid string, req loginRequest) (core.LoginResult, error) {
+	id, secret, err := signInClient(r, req)
+	if err != nil {
+		return core.LoginResult{}, err
+	}
 	return h.svc.LoginPassword(r.Context(), core.PasswordLogin{
-		TenantID: tid, Username: req.Username, Password: req.Password, ClientID: req.ClientID, Meta: h.meta(r),
-		CanChallenge: true,
+		TenantID: tid, Username: req.Username, Password: req.Password, ClientID: id, ClientSecret: secret,
+		Meta: h.meta(r), CanChallenge: true,
 	})
+}
+
+// signInClient returns the client a sign-in names: client_id and
+// client_secret of the body, or HTTP Basic (id and secret form-encoded as
+// RFC 6749 §2.3.1 says). Both at once must name the same client and carry
+// the secret only once.
+func signInClient(r *http.Request, req loginRequest) (id, secret string, err error) {
+	auth := r.Header.Get("Authorization")
+	if len(auth) < 6 || !strings.EqualFold(auth[:6], "basic ") {
+		return req.ClientID, req.ClientSecret, nil
+	}
+	bid, bsecret, ok := r.BasicAuth()
+	if ok {
+		if bid, err = url.QueryUnescape(bid); err == nil {
+			bsecret, err = url.QueryUnescape(bsecret)
+		}
+	}
+	if !ok || err != nil {
+		return "", "", &core.Error{Code: core.CodeInvalidClient, Message: "malformed Basic credentials"}
+	}
+	if req.ClientSecret != "" || (req.ClientID != "" && req.ClientID != bid) {
+		return "", "", &httpapi.RequestError{Status: http.StatusBadRequest, Message: "the client must authenticate with one method only"}
+	}
+	return bid, bsecret, nil
 }
 
 type refreshRequest struct {

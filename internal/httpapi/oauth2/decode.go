@@ -84,7 +84,9 @@ func clientCredentials(r *http.Request, form url.Values) (credentials, error) {
 	return credentials{id: formID, secret: formSecret, present: true}, nil
 }
 
-// client authenticates the request's client.
+// client authenticates the request's client. The built-in client
+// (client_id=gatehouse, no secret) is the one of the tenant named by
+// X-Tenant-ID (default "default"); every other client brings its tenant.
 func (h *Handler) client(ctx context.Context, r *http.Request, form url.Values) (store.Client, error) {
 	cred, err := clientCredentials(r, form)
 	if err != nil {
@@ -93,7 +95,13 @@ func (h *Handler) client(ctx context.Context, r *http.Request, form url.Values) 
 	if !cred.present {
 		return store.Client{}, &core.Error{Code: core.CodeInvalidClient, Message: "client authentication is required"}
 	}
-	return h.svc.AuthenticateClient(ctx, cred.id, cred.secret, h.meta(r))
+	tid := core.DefaultTenant
+	if cred.id == core.DefaultClientID {
+		if tid, err = httpapi.Tenant(r); err != nil {
+			return store.Client{}, err
+		}
+	}
+	return h.svc.AuthenticateClientIn(ctx, tid, cred.id, cred.secret, h.meta(r))
 }
 
 // clientAuthed serves a form-encoded endpoint that needs client

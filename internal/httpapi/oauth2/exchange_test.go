@@ -74,9 +74,13 @@ func TestExchange_ValidTamperedReplayed(t *testing.T) {
 	if idt := payloadOf(t, a.IDToken); idt["email"] != "zed@corp.example" || idt["aud"] != s.client.ID || idt["sub"] != at["sub"] {
 		t.Errorf("ID token claims %v", idt)
 	}
-	// The session is an ordinary one: it refreshes through the native family.
-	if r := env.Refresh("", a.RefreshToken); r.Status != http.StatusOK {
+	// The session belongs to the confidential client: the native family
+	// refuses it (without revoking it), the client refreshes it.
+	if r := env.Refresh("", a.RefreshToken); r.Status != http.StatusBadRequest {
 		t.Errorf("native refresh of an exchanged session: %d %s", r.Status, r.Body)
+	}
+	if r := s.refresh(t, s.client, a.RefreshToken); r.Status != http.StatusOK {
+		t.Errorf("client refresh of an exchanged session: %d %s", r.Status, r.Body)
 	}
 
 	// Replayed: the same ID token a second time.

@@ -51,14 +51,14 @@ func runIntrospectTokens(t *testing.T, opts servertest.Options) {
 	wantError(t, s.env.OAuth2("/oauth2/introspect", &s.client, url.Values{}), http.StatusBadRequest, "invalid_request")
 }
 
-// TestIntrospect_RevokedSessionInactiveAtOnce: logout (or any revocation)
-// makes every token of the session inactive immediately.
+// TestIntrospect_RevokedSessionInactiveAtOnce: a revocation (here RFC 7009
+// by the client) makes every token of the session inactive immediately.
 func TestIntrospect_RevokedSessionInactiveAtOnce(t *testing.T) {
 	s := newSetup(t, servertest.Options{})
 	a := s.password(t, s.client, "offline_access")
-	r := s.env.Do(servertest.Request{Method: "POST", Path: "/auth/logout", Bearer: a.AccessToken})
-	if r.Status != http.StatusNoContent {
-		t.Fatalf("logout: %d %s", r.Status, r.Body)
+	r := s.env.OAuth2("/oauth2/revoke", &s.client, url.Values{"token": {a.AccessToken}})
+	if r.Status != http.StatusOK {
+		t.Fatalf("revoke: %d %s", r.Status, r.Body)
 	}
 	for _, tok := range []string{a.AccessToken, a.RefreshToken} {
 		if m := s.introspect(t, s.client, tok); m["active"] != false {

@@ -69,9 +69,13 @@ func TestStock_XOAuth2PasswordGrantAndTokenSourceRefresh(t *testing.T) {
 		if fresh.AccessToken == first.AccessToken || fresh.RefreshToken == "" || fresh.RefreshToken == first.RefreshToken {
 			t.Fatalf("refresh did not rotate: %+v", fresh)
 		}
-		// The refreshed access token works at Gatehouse's own endpoints.
-		if r := env.Me("", fresh.AccessToken); r.Status != http.StatusOK {
-			t.Errorf("/auth/me with the refreshed token: %d %s", r.Status, r.Body)
+		// The refreshed access token works where the client's tokens do
+		// (userinfo, granted openid), not at Gatehouse's own endpoints.
+		if r := env.Do(servertest.Request{Method: "GET", Path: "/oauth2/userinfo", Bearer: fresh.AccessToken}); r.Status != http.StatusOK {
+			t.Errorf("userinfo with the refreshed token: %d %s", r.Status, r.Body)
+		}
+		if r := env.Me("", fresh.AccessToken); r.Status != http.StatusUnauthorized {
+			t.Errorf("/auth/me with the client's token: %d %s, want 401", r.Status, r.Body)
 		}
 		// The first refresh token is now rotated: presenting it again is
 		// reuse, which revokes the session, so the fresh pair dies too.
@@ -80,7 +84,7 @@ func TestStock_XOAuth2PasswordGrantAndTokenSourceRefresh(t *testing.T) {
 		} else if !strings.Contains(err.Error(), "invalid_grant") {
 			t.Errorf("reuse error %v, want invalid_grant", err)
 		}
-		if r := env.Me("", fresh.AccessToken); r.Status != http.StatusUnauthorized {
+		if r := env.Do(servertest.Request{Method: "GET", Path: "/oauth2/userinfo", Bearer: fresh.AccessToken}); r.Status != http.StatusUnauthorized {
 			t.Errorf("after reuse the session's access token answered %d", r.Status)
 		}
 	}

@@ -10,23 +10,19 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/server/servertest"
 )
 
-// TestToken_OneSessionAcrossFamilies: a session refreshes through the
-// native and the standard family alternately, each rotation seen by the other.
+// TestToken_OneSessionAcrossFamilies: a session of the built-in client
+// refreshes through the native and the standard family (client_id=gatehouse,
+// no secret) alternately, each rotation seen by the other; a confidential
+// client's session refreshes only through the standard family with that
+// client, and a refusal elsewhere leaves it intact.
 func TestToken_OneSessionAcrossFamilies(t *testing.T) { runOneSession(t, servertest.Options{}) }
 
 func runOneSession(t *testing.T, opts servertest.Options) {
 	s := newSetup(t, opts)
 	env := s.env
-	// A native sign-in on behalf of the client, refreshed through OAuth 2.0.
-	r := env.Do(servertest.Request{Method: "POST", Path: "/auth/login",
-		JSON: map[string]any{"username": "alice", "password": alicePassword, "client_id": s.client.ID}})
-	if r.Status != http.StatusOK {
-		t.Fatalf("native login: %d %s", r.Status, r.Body)
-	}
-	var native servertest.Tokens
-	r.Decode(t, &native)
-
-	r = s.refresh(t, s.client, native.RefreshToken)
+	builtin := servertest.Client{ID: "gatehouse"}
+	native := env.Login("", "alice", alicePassword)
+	r := s.refresh(t, builtin, native.RefreshToken)
 	if r.Status != http.StatusOK {
 		t.Fatalf("oauth2 refresh of a native token: %d %s", r.Status, r.Body)
 	}
@@ -35,6 +31,9 @@ func runOneSession(t *testing.T, opts servertest.Options) {
 	if a.RefreshToken == "" || a.RefreshToken == native.RefreshToken || a.IDToken != "" {
 		t.Fatalf("answer %s", r.Body)
 	}
+	if env.Me("", a.AccessToken).Status != http.StatusOK {
+		t.Error("access token of the built-in client refused at /auth/me")
+	}
 	// ... then natively ...
 	r = env.Refresh("", a.RefreshToken)
 	if r.Status != http.StatusOK {
@@ -42,18 +41,43 @@ func runOneSession(t *testing.T, opts servertest.Options) {
 	}
 	var back servertest.Tokens
 	r.Decode(t, &back)
-	// ... then through OAuth 2.0 again.
-	a2 := s.grant(t, s.client, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {back.RefreshToken}})
-	if env.Me("", a2.AccessToken).Status != http.StatusOK {
+	// ... then through OAuth 2.0 again, and through any client of the tenant.
+	a2 := s.grant(t, builtin, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {back.RefreshToken}})
+	a3 := s.grant(t, s.client, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {a2.RefreshToken}})
+	if env.Me("", a3.AccessToken).Status != http.StatusOK {
 		t.Error("refreshed access token refused")
 	}
-	// A first-party session (no client named) refreshes through any client.
-	first := env.Login("", "alice", alicePassword)
+	// The built-in client has no secret and only the refresh grant.
+	wantError(t, s.refresh(t, servertest.Client{ID: "gatehouse", Secret: "x"}, a3.RefreshToken), http.StatusUnauthorized, "invalid_client")
+	wantError(t, env.OAuth2("/oauth2/token", &builtin, url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {alicePassword}}),
+		http.StatusBadRequest, "unauthorized_client")
+
+	// A native sign-in for the confidential client (with its secret) is
+	// bound to it: the native and legacy paths and other clients refuse it,
+	// without revoking it, and its own client rotates it.
+	r = env.Do(servertest.Request{Method: "POST", Path: "/auth/login",
+		JSON: map[string]any{"username": "alice", "password": alicePassword, "client_id": s.client.ID, "client_secret": s.client.Secret}})
+	if r.Status != http.StatusOK {
+		t.Fatalf("native login for the client: %d %s", r.Status, r.Body)
+	}
+	var bound servertest.Tokens
+	r.Decode(t, &bound)
 	other := env.CreateOAuthClient("", map[string]any{"name": "other"})
-	s.grant(t, other, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {first.RefreshToken}})
-	// A session of one client does not refresh through another, and is left intact.
-	wantError(t, s.refresh(t, other, a2.RefreshToken), http.StatusBadRequest, "invalid_grant")
-	s.grant(t, s.client, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {a2.RefreshToken}})
+	if r := env.Refresh("", bound.RefreshToken); r.Status != http.StatusBadRequest || r.JSON(t)["error"] != "invalid_grant" {
+		t.Errorf("native refresh of a confidential client's session: %d %s", r.Status, r.Body)
+	}
+	wantError(t, s.refresh(t, other, bound.RefreshToken), http.StatusBadRequest, "invalid_grant")
+	wantError(t, s.refresh(t, builtin, bound.RefreshToken), http.StatusBadRequest, "invalid_grant")
+	b2 := s.grant(t, s.client, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {bound.RefreshToken}})
+	// Its tokens are the client's own: not for Gatehouse's endpoints.
+	if r := env.Me("", b2.AccessToken); r.Status != http.StatusUnauthorized {
+		t.Errorf("/auth/me with the confidential client's token: %d", r.Status)
+	}
+	// The rotated token elsewhere is still no reuse: the successor lives.
+	if r := env.Refresh("", bound.RefreshToken); r.Status != http.StatusBadRequest {
+		t.Errorf("native refresh of the rotated token: %d", r.Status)
+	}
+	s.grant(t, s.client, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {b2.RefreshToken}})
 }
 
 // TestToken_ReuseThroughOAuth2RevokesEverywhere: presenting a rotated

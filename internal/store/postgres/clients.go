@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -11,7 +12,7 @@ import (
 
 // clientColumns are the columns of store.Client in scanClient's order.
 var clientColumns = []string{"tenant_id", "id", "name", "secret_hash", "public", "grant_types",
-	"scopes", "created_at", "updated_at"}
+	"scopes", "created_at", "updated_at", "first_party"}
 
 // clientArgs are the values of c for clientColumns.
 func clientArgs(c store.Client) ([]any, error) {
@@ -24,14 +25,14 @@ func clientArgs(c store.Client) ([]any, error) {
 		return nil, fmt.Errorf("scopes: %w", err)
 	}
 	return []any{c.TenantID, c.ID, c.Name, c.SecretHash, c.Public, grants, scopes,
-		ts(c.CreatedAt), ts(c.UpdatedAt)}, nil
+		ts(c.CreatedAt), ts(c.UpdatedAt), c.FirstParty}, nil
 }
 
 func scanClient(row scanner) (store.Client, error) {
 	var c store.Client
 	var grants, scopes []byte
 	err := row.Scan(&c.TenantID, &c.ID, &c.Name, &c.SecretHash, &c.Public, &grants, &scopes,
-		tsOut(&c.CreatedAt), tsOut(&c.UpdatedAt))
+		tsOut(&c.CreatedAt), tsOut(&c.UpdatedAt), &c.FirstParty)
 	if err != nil {
 		return store.Client{}, err
 	}
@@ -56,7 +57,7 @@ func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
 	}
 	defer cancel()
 	_, err = s.pool.Exec(ctx, `INSERT INTO clients (`+cols("", clientColumns)+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, args...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, args...)
 	if err != nil {
 		return fmt.Errorf("create client: %w", mapErr(err))
 	}
@@ -139,7 +140,7 @@ func (s *Store) UpdateClient(ctx context.Context, tenantID, id string, fn func(*
 			return err
 		}
 		_, err = tx.Exec(ctx, `UPDATE clients SET name = $3, secret_hash = $4, public = $5,
-			grant_types = $6, scopes = $7, created_at = $8, updated_at = $9
+			grant_types = $6, scopes = $7, created_at = $8, updated_at = $9, first_party = $10
 			WHERE tenant_id = $1 AND id = $2`, args...)
 		if err != nil {
 			return err
@@ -156,20 +157,24 @@ func (s *Store) UpdateClient(ctx context.Context, tenantID, id string, fn func(*
 	return out, nil
 }
 
-// DeleteClient removes the client; store.ErrNotFound when the tenant has no
+// DeleteClient removes the client and revokes its sessions and their
+// children in one transaction; store.ErrNotFound when the tenant has no
 // such client.
-func (s *Store) DeleteClient(ctx context.Context, tenantID, id string) error {
-	ctx, cancel, err := s.begin(ctx)
+func (s *Store) DeleteClient(ctx context.Context, tenantID, id string, now time.Time) ([]store.Session, error) {
+	var out []store.Session
+	err := s.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM clients WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return store.ErrNotFound
+		}
+		out, err = revokeSessions(ctx, tx, tenantID, byClient(id), now, reasonClientDeleted)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("delete client: %w", err)
+		return nil, fmt.Errorf("delete client: %w", mapErr(err))
 	}
-	defer cancel()
-	tag, err := s.pool.Exec(ctx, `DELETE FROM clients WHERE tenant_id = $1 AND id = $2`, tenantID, id)
-	if err != nil {
-		return fmt.Errorf("delete client: %w", mapErr(err))
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("delete client: %w", store.ErrNotFound)
-	}
-	return nil
+	return out, nil
 }

@@ -15,8 +15,9 @@ import (
 
 // Revocation reasons chosen by the store itself.
 const (
-	reasonUserDeleted = "user_deleted"
-	reasonTokenReused = "refresh_token_reused"
+	reasonUserDeleted   = "user_deleted"
+	reasonTokenReused   = "refresh_token_reused"
+	reasonClientDeleted = "client_deleted"
 )
 
 // Paging bounds of ListRevocations.
@@ -45,9 +46,16 @@ type sessionFilter struct {
 	args []any
 }
 
-// bySession selects one session, live or expired.
+// bySession selects one session, live or expired, and its children.
 func bySession(id string) sessionFilter {
-	return sessionFilter{cond: `s.id = $3`, args: []any{id}}
+	return sessionFilter{cond: `(s.id = $3 OR (s.parent_id = $3 AND s.parent_id <> ''))`, args: []any{id}}
+}
+
+// byClient selects the client's sessions that have not expired, and their
+// children.
+func byClient(clientID string) sessionFilter {
+	return sessionFilter{cond: `((s.client_id = $3 AND s.expires_at > $2) OR (s.parent_id <> '' AND s.parent_id IN
+		(SELECT p.id FROM sessions p WHERE p.tenant_id = $1 AND p.client_id = $3)))`, args: []any{clientID}}
 }
 
 // byUser selects the user's sessions that have not expired, except one.

@@ -57,7 +57,7 @@ func TestListRevocations_PollerSkipsNothing(t *testing.T) {
 		}
 		wg.Go(func() {
 			for i := range perWriter {
-				if _, err := s.RevokeSession(ctx, "t1", fmt.Sprintf("s%d-%d", w, i), base.Add(time.Hour), "test"); err != nil {
+				if _, _, err := s.RevokeSession(ctx, "t1", fmt.Sprintf("s%d-%d", w, i), base.Add(time.Hour), "test"); err != nil {
 					t.Errorf("RevokeSession: %v", err)
 				}
 			}

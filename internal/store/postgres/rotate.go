@@ -22,7 +22,10 @@ import (
 // rolled back and run again (see rotateTx).
 //
 // $1 presented hash, $2 tenant, $3 now, $4 successor hash, $5 retry data,
-// $6 successor created_at, $7 now+IdleTTL, $8 the rotating session kind.
+// $6 successor created_at, $7 now+IdleTTL, $8 the rotating session kind,
+// $9 the calling client (empty for Gatehouse's own paths), $10 the shared
+// client: rot holds the condition of store.RotateRequest.MayRotate, so
+// that a caller that may not rotate the session matches nothing.
 var rotateSQL = `
 WITH ` + rotateCTEs + `
 SELECT ` + cols("ses", sessionColumns) + `, ins.generation, ins.created_at, ins.expires_at, ` + cols("u", userColumns) + `
@@ -38,6 +41,9 @@ var rotateCTEs = `rot AS (
 	   AND t.rotated_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > $3
 	   AND s.tenant_id = t.tenant_id AND s.id = t.session_id
 	   AND s.kind = $8 AND s.revoked_at IS NULL AND s.expires_at > $3
+	   AND (($10::text <> '' AND s.client_id = $10::text)
+	        OR ($9::text = '' AND NOT s.client_bound)
+	        OR ($9::text <> '' AND s.client_id = $9::text))
 	   AND u.tenant_id = s.tenant_id AND u.id = s.user_id
 	RETURNING t.session_id, t.generation, s.expires_at AS session_expires_at
 ), ins AS (
@@ -132,7 +138,7 @@ func rotateArgs(req store.RotateRequest) []any {
 		created = now
 	}
 	return []any{req.PresentedHash, req.TenantID, ts(now), req.New.Hash,
-		req.RetryData, ts(created), ts(now.Add(req.IdleTTL)), store.SessionUser}
+		req.RetryData, ts(created), ts(now.Add(req.IdleTTL)), store.SessionUser, req.Client, req.SharedClient}
 }
 
 // scanRotated reads the row of a won rotation.
@@ -196,6 +202,10 @@ func notRotated(ctx context.Context, tx pgx.Tx, req store.RotateRequest, now tim
 		// revoked before it could be touched: start again.
 		return store.RotateResult{}, errRetry
 	}
+	if session.Live(now) && session.Kind == store.SessionUser && !req.MayRotate(session) {
+		// Active or rotated: a refusal, never a reuse; nothing is written.
+		return store.RotateResult{Outcome: store.WrongClient}, nil
+	}
 	if rotatedAt.IsZero() || !revokedAt.IsZero() || !session.Live(now) {
 		// Never rotated (so expired, revoked, of an app session, or its
 		// session is over), or its family is already revoked.
@@ -237,5 +247,6 @@ func reuse(ctx context.Context, tx pgx.Tx, req store.RotateRequest, session stor
 	if err := insertAudit(ctx, tx, ev); err != nil {
 		return store.RotateResult{}, err
 	}
-	return store.RotateResult{Outcome: store.Reused, Session: revoked[0]}, nil
+	sess, children, _ := splitFamily(revoked, session.ID)
+	return store.RotateResult{Outcome: store.Reused, Session: sess, Children: children}, nil
 }

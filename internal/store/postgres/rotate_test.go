@@ -147,7 +147,7 @@ func TestRotate_RevocationDuringRotationsLeavesNoLiveToken(t *testing.T) {
 			last = cur
 		})
 		wg.Go(func() {
-			if _, err := b.RevokeSession(ctx, "t1", sid, now, "test"); err != nil {
+			if _, _, err := b.RevokeSession(ctx, "t1", sid, now, "test"); err != nil {
 				t.Errorf("RevokeSession: %v", err)
 			}
 		})

@@ -13,7 +13,7 @@ import (
 // sessionColumns are the columns of store.Session in scanSession's order.
 var sessionColumns = []string{"tenant_id", "id", "user_id", "client_id", "kind", "amr", "actor",
 	"ip", "user_agent", "payload", "created_at", "last_used_at", "expires_at", "auth_time",
-	"revoked_at", "reason", "scope"}
+	"revoked_at", "reason", "scope", "first_party", "client_bound", "parent_id"}
 
 // sessionScan holds the raw parts of a session row until finish decodes them.
 type sessionScan struct {
@@ -27,7 +27,8 @@ func sessionDest(s *store.Session) (*sessionScan, []any) {
 	sc := &sessionScan{s: s}
 	return sc, []any{&s.TenantID, &s.ID, &s.UserID, &s.ClientID, &s.Kind, &sc.amr, &s.Actor,
 		&s.IP, &s.UserAgent, &s.Payload, tsOut(&s.CreatedAt), tsOut(&s.LastUsedAt),
-		tsOut(&s.ExpiresAt), tsOut(&s.AuthTime), tsOut(&s.RevokedAt), &s.Reason, &s.Scope}
+		tsOut(&s.ExpiresAt), tsOut(&s.AuthTime), tsOut(&s.RevokedAt), &s.Reason, &s.Scope,
+		&s.FirstParty, &s.ClientBound, &s.ParentID}
 }
 
 func (sc *sessionScan) finish() error {
@@ -62,10 +63,11 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session, rt store.
 	}
 	err = s.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO sessions (`+cols("", sessionColumns)+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 			sess.TenantID, sess.ID, sess.UserID, sess.ClientID, sess.Kind, amr, sess.Actor,
 			sess.IP, sess.UserAgent, sess.Payload, ts(sess.CreatedAt), ts(sess.LastUsedAt),
-			ts(sess.ExpiresAt), ts(sess.AuthTime), ts(sess.RevokedAt), sess.Reason, sess.Scope)
+			ts(sess.ExpiresAt), ts(sess.AuthTime), ts(sess.RevokedAt), sess.Reason, sess.Scope,
+			sess.FirstParty, sess.ClientBound, sess.ParentID)
 		if err != nil {
 			return err
 		}
@@ -122,26 +124,40 @@ func (s *Store) ListUserSessions(ctx context.Context, tenantID, userID string, n
 }
 
 // RevokeSession revokes the session and its refresh tokens and appends a
-// revocation record. An already revoked session is returned as it is and
-// nothing is appended; store.ErrNotFound for an unknown session.
-func (s *Store) RevokeSession(ctx context.Context, tenantID, sessionID string, now time.Time, reason string) (store.Session, error) {
+// revocation record, and the same for its live children. An already
+// revoked session is returned as it is and nothing is appended for it;
+// store.ErrNotFound for an unknown session.
+func (s *Store) RevokeSession(ctx context.Context, tenantID, sessionID string, now time.Time, reason string) (store.Session, []store.Session, error) {
 	var out store.Session
+	var children []store.Session
 	err := s.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		revoked, err := revokeSessions(ctx, tx, tenantID, bySession(sessionID), now, reason)
 		if err != nil {
 			return err
 		}
-		if len(revoked) == 1 {
-			out = revoked[0]
+		var found bool
+		if out, children, found = splitFamily(revoked, sessionID); found {
 			return nil
 		}
 		out, err = getSession(ctx, tx, tenantID, sessionID)
 		return err
 	})
 	if err != nil {
-		return store.Session{}, fmt.Errorf("revoke session: %w", mapErr(err))
+		return store.Session{}, nil, fmt.Errorf("revoke session: %w", mapErr(err))
 	}
-	return out, nil
+	return out, children, nil
+}
+
+// splitFamily separates the session id from its children among revoked.
+func splitFamily(revoked []store.Session, id string) (sess store.Session, children []store.Session, found bool) {
+	for _, r := range revoked {
+		if r.ID == id {
+			sess, found = r, true
+		} else {
+			children = append(children, r)
+		}
+	}
+	return sess, children, found
 }
 
 // RevokeUserSessions revokes every live session of the user except

@@ -4,18 +4,19 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
 // clientCols lists the columns scanClient reads, in order.
 const clientCols = `tenant_id, id, name, secret_hash, public, grant_types_json, scopes_json,
-	created_at, updated_at`
+	created_at, updated_at, first_party`
 
 func scanClient(r scanner) (store.Client, error) {
 	var c store.Client
 	err := r.Scan(&c.TenantID, &c.ID, &c.Name, &c.SecretHash, &c.Public,
-		jsonCol{&c.GrantTypes}, jsonCol{&c.Scopes}, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt})
+		jsonCol{&c.GrantTypes}, jsonCol{&c.Scopes}, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &c.FirstParty)
 	return c, err
 }
 
@@ -30,7 +31,7 @@ func clientArgs(c store.Client) ([]any, error) {
 		return nil, fmt.Errorf("scopes: %w", err)
 	}
 	return []any{c.TenantID, c.ID, c.Name, c.SecretHash, c.Public, grants, scopes,
-		micros(c.CreatedAt), micros(c.UpdatedAt)}, nil
+		micros(c.CreatedAt), micros(c.UpdatedAt), c.FirstParty}, nil
 }
 
 // CreateClient implements store.ClientStore. An unknown tenant is ErrNotFound.
@@ -41,7 +42,7 @@ func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
 	}
 	err = s.write(ctx, func(conn *sql.Conn) error {
 		_, err := conn.ExecContext(ctx, `INSERT INTO clients (`+clientCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 		return err
 	})
 	return wrap("create client", err)
@@ -101,7 +102,7 @@ func (s *Store) UpdateClient(ctx context.Context, tenantID, id string, fn func(*
 		// clientArgs starts with tenant_id and id; the UPDATE takes them last.
 		args = append(args[2:], tenantID, id)
 		_, err = conn.ExecContext(ctx, `UPDATE clients SET name = ?, secret_hash = ?, public = ?,
-			grant_types_json = ?, scopes_json = ?, created_at = ?, updated_at = ?
+			grant_types_json = ?, scopes_json = ?, created_at = ?, updated_at = ?, first_party = ?
 			WHERE tenant_id = ? AND id = ?`, args...)
 		if err != nil {
 			return err
@@ -119,9 +120,27 @@ func (s *Store) UpdateClient(ctx context.Context, tenantID, id string, fn func(*
 }
 
 // DeleteClient implements store.ClientStore.
-func (s *Store) DeleteClient(ctx context.Context, tenantID, id string) error {
+func (s *Store) DeleteClient(ctx context.Context, tenantID, id string, now time.Time) ([]store.Session, error) {
+	var out []store.Session
 	err := s.write(ctx, func(conn *sql.Conn) error {
-		return execOne(ctx, conn, store.ErrNotFound, `DELETE FROM clients WHERE tenant_id = ? AND id = ?`, tenantID, id)
+		if err := execOne(ctx, conn, store.ErrNotFound, `DELETE FROM clients WHERE tenant_id = ? AND id = ?`, tenantID, id); err != nil {
+			return err
+		}
+		ids, err := sessionIDs(ctx, conn, `SELECT id FROM sessions
+			WHERE tenant_id = ? AND client_id = ? AND revoked_at IS NULL AND expires_at > ?
+			ORDER BY created_at DESC, id DESC`, tenantID, id, now.UnixMicro())
+		if err != nil {
+			return err
+		}
+		if out, err = revokeSessions(ctx, conn, tenantID, ids, now, reasonClientDeleted); err != nil {
+			return err
+		}
+		children, err := revokeChildren(ctx, conn, tenantID, ids, now, reasonClientDeleted)
+		out = append(out, children...)
+		return err
 	})
-	return wrap("delete client", err)
+	if err != nil {
+		return nil, wrap("delete client", err)
+	}
+	return out, nil
 }

@@ -17,14 +17,19 @@ const (
 	// markRotatedSQL is the conditional UPDATE: only an active token of a
 	// live user session matches, so of concurrent callers exactly one sees
 	// a row. ?1 now, ?2 successor hash, ?3 retry data, ?4 presented hash,
-	// ?5 tenant, ?6 the rotating session kind.
+	// ?5 tenant, ?6 the rotating session kind, ?7 the calling client (empty
+	// for Gatehouse's own paths), ?8 the shared client: the condition of
+	// store.RotateRequest.MayRotate, checked in the same statement.
 	markRotatedSQL = `UPDATE refresh_tokens
 		SET rotated_at = ?1, successor_hash = ?2, retry_data = ?3
 		WHERE token_hash = ?4 AND tenant_id = ?5
 		  AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > ?1
 		  AND EXISTS (SELECT 1 FROM sessions s
 		              WHERE s.tenant_id = refresh_tokens.tenant_id AND s.id = refresh_tokens.session_id
-		                AND s.revoked_at IS NULL AND s.expires_at > ?1 AND s.kind = ?6)
+		                AND s.revoked_at IS NULL AND s.expires_at > ?1 AND s.kind = ?6
+		                AND ((?8 <> '' AND s.client_id = ?8)
+		                     OR (?7 = '' AND s.client_bound = 0)
+		                     OR (?7 <> '' AND s.client_id = ?7)))
 		RETURNING session_id, generation`
 	touchSessionSQL = `UPDATE sessions SET last_used_at = ?
 		WHERE tenant_id = ? AND id = ? RETURNING ` + sessionCols
@@ -103,7 +108,8 @@ func rotate(ctx context.Context, c *sql.Conn, req store.RotateRequest) (store.Ro
 // not an active token of a live user session (nothing was written).
 func markRotated(ctx context.Context, q querier, req store.RotateRequest) (sessionID string, generation int, ok bool, err error) {
 	err = q.QueryRowContext(ctx, markRotatedSQL,
-		req.Now.UnixMicro(), req.New.Hash, req.RetryData, req.PresentedHash, req.TenantID, store.SessionUser).
+		req.Now.UnixMicro(), req.New.Hash, req.RetryData, req.PresentedHash, req.TenantID, store.SessionUser,
+		req.Client, req.SharedClient).
 		Scan(&sessionID, &generation)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -180,9 +186,6 @@ func decide(ctx context.Context, q querier, req store.RotateRequest) (store.Rota
 	case err != nil:
 		return store.RotateResult{}, nil, fmt.Errorf("look up presented token: %w", err)
 	}
-	if p.rotatedAt.IsZero() { // active but expired, revoked, or of a dead or app session
-		return invalid, nil, nil
-	}
 	sess, err := getSession(ctx, q, req.TenantID, p.sessionID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return invalid, nil, nil
@@ -192,6 +195,12 @@ func decide(ctx context.Context, q querier, req store.RotateRequest) (store.Rota
 	}
 	// A revoked or expired family has nothing left to protect or retry.
 	if !sess.Live(req.Now) || sess.Kind != store.SessionUser {
+		return invalid, nil, nil
+	}
+	if !req.MayRotate(sess) { // active or rotated: a refusal, never a reuse
+		return store.RotateResult{Outcome: store.WrongClient}, nil, nil
+	}
+	if p.rotatedAt.IsZero() { // active but expired or revoked
 		return invalid, nil, nil
 	}
 	if req.Leeway > 0 && p.hasRetry && p.successorActive && req.Now.Sub(p.rotatedAt) <= req.Leeway {
@@ -213,6 +222,10 @@ func reused(ctx context.Context, c *sql.Conn, req store.RotateRequest, sess stor
 	if revoked {
 		sess = revokedSess
 	}
+	children, err := revokeChildren(ctx, c, req.TenantID, []string{sess.ID}, req.Now, reasonReused)
+	if err != nil {
+		return store.RotateResult{}, fmt.Errorf("revoke children of reused family: %w", err)
+	}
 	e := req.ReuseAudit
 	e.TenantID, e.UserID, e.SessionID = req.TenantID, sess.UserID, sess.ID
 	if e.Time.IsZero() {
@@ -228,7 +241,7 @@ func reused(ctx context.Context, c *sql.Conn, req store.RotateRequest, sess stor
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return store.RotateResult{}, fmt.Errorf("session user: %w", err)
 	}
-	return store.RotateResult{Outcome: store.Reused, Session: sess, User: u}, nil
+	return store.RotateResult{Outcome: store.Reused, Session: sess, User: u, Children: children}, nil
 }
 
 // toMicro truncates t to the precision the database keeps, in UTC.

@@ -14,18 +14,21 @@ import (
 const (
 	reasonUserDeleted = "user_deleted"
 	reasonReused      = "refresh_token_reused"
+	// reasonClientDeleted is the reason of sessions revoked with their client.
+	reasonClientDeleted = "client_deleted"
 )
 
 // sessionCols lists the columns scanSession reads, in order.
 const sessionCols = `tenant_id, id, user_id, client_id, kind, amr_json, actor, ip, user_agent, payload,
-	created_at, last_used_at, expires_at, auth_time, revoked_at, reason, scope`
+	created_at, last_used_at, expires_at, auth_time, revoked_at, reason, scope,
+	first_party, client_bound, parent_id`
 
 func scanSession(r scanner) (store.Session, error) {
 	var s store.Session
 	err := r.Scan(&s.TenantID, &s.ID, &s.UserID, &s.ClientID, &s.Kind, jsonCol{&s.AMR},
 		&s.Actor, &s.IP, &s.UserAgent, &s.Payload,
 		timeCol{&s.CreatedAt}, timeCol{&s.LastUsedAt}, timeCol{&s.ExpiresAt}, timeCol{&s.AuthTime},
-		timeCol{&s.RevokedAt}, &s.Reason, &s.Scope)
+		timeCol{&s.RevokedAt}, &s.Reason, &s.Scope, &s.FirstParty, &s.ClientBound, &s.ParentID)
 	return s, err
 }
 
@@ -38,11 +41,11 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session, rt store.
 	}
 	err = s.write(ctx, func(c *sql.Conn) error {
 		_, err := c.ExecContext(ctx, `INSERT INTO sessions (`+sessionCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			sess.TenantID, sess.ID, sess.UserID, sess.ClientID, sess.Kind, amr,
 			sess.Actor, sess.IP, sess.UserAgent, sess.Payload,
 			micros(sess.CreatedAt), micros(sess.LastUsedAt), sess.ExpiresAt.UnixMicro(), micros(sess.AuthTime),
-			micros(sess.RevokedAt), sess.Reason, sess.Scope)
+			micros(sess.RevokedAt), sess.Reason, sess.Scope, sess.FirstParty, sess.ClientBound, sess.ParentID)
 		if err != nil {
 			return err
 		}
@@ -86,8 +89,9 @@ func (s *Store) ListUserSessions(ctx context.Context, tenantID, userID string, n
 }
 
 // RevokeSession implements store.Store.
-func (s *Store) RevokeSession(ctx context.Context, tenantID, sessionID string, now time.Time, reason string) (store.Session, error) {
+func (s *Store) RevokeSession(ctx context.Context, tenantID, sessionID string, now time.Time, reason string) (store.Session, []store.Session, error) {
 	var out store.Session
+	var children []store.Session
 	err := s.write(ctx, func(c *sql.Conn) error {
 		sess, revoked, err := revokeSession(ctx, c, tenantID, sessionID, now, reason)
 		if err != nil {
@@ -99,10 +103,46 @@ func (s *Store) RevokeSession(ctx context.Context, tenantID, sessionID string, n
 			}
 		}
 		out = sess
-		return nil
+		children, err = revokeChildren(ctx, c, tenantID, []string{sessionID}, now, reason)
+		return err
 	})
 	if err != nil {
-		return store.Session{}, wrap("revoke session", err)
+		return store.Session{}, nil, wrap("revoke session", err)
+	}
+	return out, children, nil
+}
+
+// revokeChildren revokes the live children of the sessions parents.
+func revokeChildren(ctx context.Context, c *sql.Conn, tenantID string, parents []string, now time.Time, reason string) ([]store.Session, error) {
+	var out []store.Session
+	for _, parent := range parents {
+		ids, err := sessionIDs(ctx, c, `SELECT id FROM sessions
+			WHERE tenant_id = ? AND parent_id = ? AND parent_id <> '' AND revoked_at IS NULL
+			ORDER BY created_at DESC, id DESC`, tenantID, parent)
+		if err != nil {
+			return nil, err
+		}
+		revoked, err := revokeSessions(ctx, c, tenantID, ids, now, reason)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, revoked...)
+	}
+	return out, nil
+}
+
+// revokeSessions revokes the sessions ids that are not revoked yet and
+// returns those it revoked.
+func revokeSessions(ctx context.Context, c *sql.Conn, tenantID string, ids []string, now time.Time, reason string) ([]store.Session, error) {
+	var out []store.Session
+	for _, id := range ids {
+		sess, revoked, err := revokeSession(ctx, c, tenantID, id, now, reason)
+		if err != nil {
+			return nil, err
+		}
+		if revoked {
+			out = append(out, sess)
+		}
 	}
 	return out, nil
 }
@@ -148,30 +188,22 @@ func revokeSession(ctx context.Context, c *sql.Conn, tenantID, sessionID string,
 }
 
 // revokeUserSessions revokes every live session of the user but except.
+// Children are sessions of the same user, so they are among them.
 func revokeUserSessions(ctx context.Context, c *sql.Conn, tenantID, userID, except string, now time.Time, reason string) ([]store.Session, error) {
 	// Read the ids first: the connection cannot run the updates while the
 	// rows are open.
-	ids, err := liveSessionIDs(ctx, c, tenantID, userID, except, now)
+	ids, err := sessionIDs(ctx, c, `SELECT id FROM sessions
+		WHERE tenant_id = ? AND user_id = ? AND id <> ? AND revoked_at IS NULL AND expires_at > ?
+		ORDER BY created_at DESC, id DESC`, tenantID, userID, except, now.UnixMicro())
 	if err != nil {
 		return nil, err
 	}
-	var out []store.Session
-	for _, id := range ids {
-		sess, revoked, err := revokeSession(ctx, c, tenantID, id, now, reason)
-		if err != nil {
-			return nil, err
-		}
-		if revoked {
-			out = append(out, sess)
-		}
-	}
-	return out, nil
+	return revokeSessions(ctx, c, tenantID, ids, now, reason)
 }
 
-func liveSessionIDs(ctx context.Context, c *sql.Conn, tenantID, userID, except string, now time.Time) ([]string, error) {
-	rows, err := c.QueryContext(ctx, `SELECT id FROM sessions
-		WHERE tenant_id = ? AND user_id = ? AND id <> ? AND revoked_at IS NULL AND expires_at > ?
-		ORDER BY created_at DESC, id DESC`, tenantID, userID, except, now.UnixMicro())
+// sessionIDs runs a query that selects session ids and collects them.
+func sessionIDs(ctx context.Context, c *sql.Conn, query string, args ...any) ([]string, error) {
+	rows, err := c.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

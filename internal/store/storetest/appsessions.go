@@ -134,7 +134,7 @@ func testAppSessionDead(t *testing.T, s store.Store) {
 	wantErr(t, "UseAppSession after the session's expiry", err, store.ErrNotFound)
 
 	revoked := newAppFamily(t, s, "t1", "bob", base)
-	if _, err := s.RevokeSession(ctx, "t1", revoked.session.ID, base.Add(time.Minute), "app_destroyed"); err != nil {
+	if _, _, err := s.RevokeSession(ctx, "t1", revoked.session.ID, base.Add(time.Minute), "app_destroyed"); err != nil {
 		t.Fatalf("RevokeSession: %v", err)
 	}
 	_, err = s.GetAppSession(ctx, appQuery(revoked, base.Add(time.Hour)))

@@ -51,7 +51,7 @@ func mustClient(t *testing.T, s store.Store, c store.Client) store.Client {
 func checkClient(t *testing.T, got, want store.Client) {
 	t.Helper()
 	if got.TenantID != want.TenantID || got.ID != want.ID || got.Name != want.Name ||
-		got.SecretHash != want.SecretHash || got.Public != want.Public {
+		got.SecretHash != want.SecretHash || got.Public != want.Public || got.FirstParty != want.FirstParty {
 		t.Errorf("client scalar fields:\n got %+v\nwant %+v", got, want)
 	}
 	sameStrings(t, "client GrantTypes", got.GrantTypes, want.GrantTypes)
@@ -67,6 +67,7 @@ func testClientRoundTrip(t *testing.T, s store.Store) {
 	pub := newClient("t1", "c-public")
 	pub.SecretHash, pub.Public = "", true
 	pub.GrantTypes, pub.Scopes = nil, nil
+	pub.FirstParty = true
 	mustClient(t, s, pub)
 
 	for _, want := range []store.Client{conf, pub} {
@@ -114,7 +115,8 @@ func testClientNotFound(t *testing.T, s store.Store) {
 	wantErr(t, "FindClient unknown", err, store.ErrNotFound)
 	_, err = s.UpdateClient(ctx, "t2", "c1", func(*store.Client) error { return nil })
 	wantErr(t, "UpdateClient other tenant", err, store.ErrNotFound)
-	wantErr(t, "DeleteClient other tenant", s.DeleteClient(ctx, "t2", "c1"), store.ErrNotFound)
+	_, err = s.DeleteClient(ctx, "t2", "c1", base)
+	wantErr(t, "DeleteClient other tenant", err, store.ErrNotFound)
 	if _, err := s.GetClient(ctx, "t1", "c1"); err != nil {
 		t.Errorf("the client is gone after another tenant's delete: %v", err)
 	}
@@ -158,6 +160,7 @@ func testClientUpdate(t *testing.T, s store.Store) {
 		c.SecretHash = hashOf("rotated")
 		c.Name = "Renamed"
 		c.Scopes = []string{"email"}
+		c.FirstParty = true
 		c.UpdatedAt = base.Add(2 * day)
 		c.TenantID, c.ID = "t2", "stolen" // ignored
 		return nil
@@ -167,6 +170,7 @@ func testClientUpdate(t *testing.T, s store.Store) {
 	}
 	want := orig
 	want.SecretHash, want.Name, want.Scopes, want.UpdatedAt = hashOf("rotated"), "Renamed", []string{"email"}, base.Add(2*day)
+	want.FirstParty = true
 	checkClient(t, got, want)
 	stored, err := s.GetClient(ctx, "t1", "c1")
 	if err != nil {
@@ -238,14 +242,15 @@ func testClientDelete(t *testing.T, s store.Store) {
 	mustTenant(t, s, "t1")
 	mustClient(t, s, newClient("t1", "c1"))
 	mustClient(t, s, newClient("t1", "c2"))
-	if err := s.DeleteClient(ctx, "t1", "c1"); err != nil {
+	if _, err := s.DeleteClient(ctx, "t1", "c1", base); err != nil {
 		t.Fatalf("DeleteClient: %v", err)
 	}
 	_, err := s.GetClient(ctx, "t1", "c1")
 	wantErr(t, "GetClient after delete", err, store.ErrNotFound)
 	_, err = s.FindClient(ctx, "c1")
 	wantErr(t, "FindClient after delete", err, store.ErrNotFound)
-	wantErr(t, "DeleteClient again", s.DeleteClient(ctx, "t1", "c1"), store.ErrNotFound)
+	_, err = s.DeleteClient(ctx, "t1", "c1", base)
+	wantErr(t, "DeleteClient again", err, store.ErrNotFound)
 	if _, err := s.GetClient(ctx, "t1", "c2"); err != nil {
 		t.Errorf("DeleteClient removed another client: %v", err)
 	}

@@ -144,6 +144,8 @@ func outcomeName(o int) string {
 		return "Reused"
 	case store.Invalid:
 		return "Invalid"
+	case store.WrongClient:
+		return "WrongClient"
 	}
 	return "unknown outcome"
 }

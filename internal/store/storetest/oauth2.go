@@ -56,7 +56,7 @@ func testSessionScopeKept(t *testing.T, s store.Store) {
 	if info.Session.Scope != sess.Scope {
 		t.Errorf("GetRefreshToken session scope = %q", info.Session.Scope)
 	}
-	revoked, err := s.RevokeSession(t.Context(), "t1", "s1", base.Add(2*time.Minute), "test")
+	revoked, _, err := s.RevokeSession(t.Context(), "t1", "s1", base.Add(2*time.Minute), "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func testGetRefreshTokenStates(t *testing.T, s store.Store) {
 
 	// Revoked with its session.
 	later := now.Add(time.Minute)
-	if _, err := s.RevokeSession(ctx, "t1", f.session.ID, later, "test"); err != nil {
+	if _, _, err := s.RevokeSession(ctx, "t1", f.session.ID, later, "test"); err != nil {
 		t.Fatal(err)
 	}
 	rev, err := s.GetRefreshToken(ctx, "t1", res.New.Hash)

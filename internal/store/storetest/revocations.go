@@ -16,7 +16,7 @@ func testRevocationFeed(t *testing.T, s store.Store) {
 	c := newFamily(t, s, "t1", "c", base.Add(day))
 	order := []family{a, b, c}
 	for i, f := range order {
-		if _, err := s.RevokeSession(ctx, f.tenant, f.session.ID, base.Add(time.Duration(i+1)*time.Hour), "logout"); err != nil {
+		if _, _, err := s.RevokeSession(ctx, f.tenant, f.session.ID, base.Add(time.Duration(i+1)*time.Hour), "logout"); err != nil {
 			t.Fatalf("RevokeSession(%s): %v", f.session.ID, err)
 		}
 	}

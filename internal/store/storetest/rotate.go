@@ -212,7 +212,7 @@ func testRotateInvalid(t *testing.T, s store.Store) {
 		}},
 		{"revoked session", func(t *testing.T) store.RotateRequest {
 			f := newFamily(t, s, "t1", "revoked", base)
-			if _, err := s.RevokeSession(ctx, "t1", f.session.ID, base.Add(time.Minute), "logout"); err != nil {
+			if _, _, err := s.RevokeSession(ctx, "t1", f.session.ID, base.Add(time.Minute), "logout"); err != nil {
 				t.Fatalf("RevokeSession: %v", err)
 			}
 			return rotateReq(f, f.token, hashOf("revoked-next"), now)

@@ -14,7 +14,8 @@ func checkSession(t *testing.T, got, want store.Session) {
 	if got.TenantID != want.TenantID || got.ID != want.ID || got.UserID != want.UserID ||
 		got.ClientID != want.ClientID || got.Kind != want.Kind || got.Actor != want.Actor ||
 		got.IP != want.IP || got.UserAgent != want.UserAgent || got.Payload != want.Payload ||
-		got.Reason != want.Reason {
+		got.Reason != want.Reason || got.FirstParty != want.FirstParty ||
+		got.ClientBound != want.ClientBound || got.ParentID != want.ParentID {
 		t.Errorf("session scalar fields:\n got %+v\nwant %+v", got, want)
 	}
 	sameStrings(t, "session AMR", got.AMR, want.AMR)
@@ -37,6 +38,9 @@ func testSessionRoundTrip(t *testing.T, s store.Store) {
 	app.Payload = "cart=42"
 	app.AMR = nil
 	app.LastUsedAt = time.Time{}
+	app.ClientBound = true
+	app.ParentID = "s1"
+	user.FirstParty = true
 	for i, sess := range []store.Session{user, app} {
 		mustSession(t, s, sess, newToken(hashOf(fmt.Sprint("rt", i)), base))
 		checkSession(t, mustGetSession(t, s, "t1", sess.ID), sess)
@@ -97,7 +101,7 @@ func testListUserSessions(t *testing.T, s store.Store) {
 	add("t1", "revoked", "u1", base.Add(4*day), nil)
 	add("t1", "bobs", "u2", base.Add(5*day), nil)
 	add("t2", "foreign", "u1", base.Add(6*day), nil)
-	if _, err := s.RevokeSession(ctx, "t1", "revoked", base.Add(5*day), "logout"); err != nil {
+	if _, _, err := s.RevokeSession(ctx, "t1", "revoked", base.Add(5*day), "logout"); err != nil {
 		t.Fatalf("RevokeSession: %v", err)
 	}
 
@@ -132,15 +136,15 @@ func testRevokeSession(t *testing.T, s store.Store) {
 	f := newFamily(t, s, "t1", "alice", base)
 	now := base.Add(time.Hour)
 
-	_, err := s.RevokeSession(ctx, "t2", f.session.ID, now, "logout")
+	_, _, err := s.RevokeSession(ctx, "t2", f.session.ID, now, "logout")
 	wantErr(t, "RevokeSession other tenant", err, store.ErrNotFound)
-	_, err = s.RevokeSession(ctx, "t1", "nope", now, "logout")
+	_, _, err = s.RevokeSession(ctx, "t1", "nope", now, "logout")
 	wantErr(t, "RevokeSession unknown", err, store.ErrNotFound)
 	if n := len(revocations(t, s)); n != 0 {
 		t.Fatalf("failed revocations appended %d records", n)
 	}
 
-	got, err := s.RevokeSession(ctx, "t1", f.session.ID, now, "logout")
+	got, _, err := s.RevokeSession(ctx, "t1", f.session.ID, now, "logout")
 	if err != nil {
 		t.Fatalf("RevokeSession: %v", err)
 	}
@@ -159,7 +163,7 @@ func testRevokeSession(t *testing.T, s store.Store) {
 	sameTime(t, "revocation Exp", r.Exp, f.session.ExpiresAt)
 	sameTime(t, "revocation RevokedAt", r.RevokedAt, now)
 
-	again, err := s.RevokeSession(ctx, "t1", f.session.ID, now.Add(time.Hour), "admin")
+	again, _, err := s.RevokeSession(ctx, "t1", f.session.ID, now.Add(time.Hour), "admin")
 	if err != nil {
 		t.Fatalf("second RevokeSession: %v", err)
 	}

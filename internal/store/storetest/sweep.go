@@ -56,7 +56,7 @@ func testSweepRevocations(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	mustTenant(t, s, "t1")
 	f := newFamily(t, s, "t1", "alice", base)
-	if _, err := s.RevokeSession(ctx, "t1", f.session.ID, base.Add(time.Hour), "logout"); err != nil {
+	if _, _, err := s.RevokeSession(ctx, "t1", f.session.ID, base.Add(time.Hour), "logout"); err != nil {
 		t.Fatalf("RevokeSession: %v", err)
 	}
 	sweep(t, s, base.Add(day), base.Add(day))
