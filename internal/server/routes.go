@@ -27,7 +27,7 @@ func (s *Server) routes() http.Handler {
 		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", s.Metrics.Handler())
+	mux.Handle("GET /metrics", s.metricsHandler())
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi.Document())
@@ -57,7 +57,7 @@ func (s *Server) routes() http.Handler {
 		oauth2.New(s.Service, ip, s.log).Register(mux)
 		styles["/oauth2/"] = oauth2.WriteStatus
 	}
-	return httpapi.Observe(unmatched(mux, styles), s.Metrics, s.log)
+	return hardened(httpapi.Observe(unmatched(mux, styles), s.Metrics, s.log), strings.HasPrefix(s.Config.Issuer, "https://"))
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
