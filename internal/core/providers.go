@@ -62,7 +62,7 @@ func (s *Service) normaliseProvider(ctx context.Context, p store.Provider) (stor
 	var auds []string
 	for _, a := range p.Audiences {
 		a = strings.TrimSpace(a)
-		if a == "" || len(a) > maxProviderAudience {
+		if a == "" || len(a) > maxProviderAudience || hasNUL(a) {
 			return p, invalid(fmt.Sprintf("audiences must be 1-%d characters each", maxProviderAudience))
 		}
 		if !slices.Contains(auds, a) {

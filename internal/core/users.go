@@ -61,6 +61,9 @@ func (s *Service) CreateTenant(ctx context.Context, id, name string, m Meta) (st
 	if utf8.RuneCountInString(name) > 200 {
 		return store.Tenant{}, invalid("name is too long")
 	}
+	if hasNUL(name) {
+		return store.Tenant{}, invalid("name contains a NUL character")
+	}
 	t := store.Tenant{ID: id, Name: name, CreatedAt: s.clock.Now()}
 	if err := s.store.CreateTenant(ctx, t); err != nil {
 		return store.Tenant{}, storeErr(err, "tenant")
