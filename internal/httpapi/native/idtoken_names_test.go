@@ -75,3 +75,20 @@ func TestIDToken_RefusalNeverRevealsAccounts(t *testing.T) {
 		}
 	}
 }
+
+// TestIDToken_PrivateProviderRefusedAtFetchTime: a provider whose host is
+// (or, after a DNS change, has become) a loopback address is never fetched
+// from when insecure providers are not allowed: the connection itself is
+// refused, so the token is refused as if the provider had no keys. The row
+// is written directly, as registration would refuse it.
+func TestIDToken_PrivateProviderRefusedAtFetchTime(t *testing.T) {
+	env := servertest.New(t, servertest.Options{Env: map[string]string{"GATEHOUSE_PROVIDER_ALLOW_INSECURE": "false"}})
+	idp := fedtest.New(t)
+	env.Exec(`INSERT INTO providers (tenant_id, name, issuer, audiences_json, jwks_uri, algorithms_json, auto_provision, created_at, updated_at)
+		VALUES ('default', 'corp', '` + idp.Issuer + `', '["` + webApp + `"]', '', '["RS256","ES256","EdDSA"]', 1, 0, 0)`)
+	r := env.IDTokenSignin("", "corp", idp.Sign(idp.Claims("sub-1", webApp, env.Clock.Now())))
+	wantFedError(t, "provider on 127.0.0.1", r, http.StatusUnauthorized, "invalid_id_token")
+	if !strings.Contains(env.Logs.String(), "refused outbound address") {
+		t.Errorf("the log does not show the refused connection:\n%.2000s", env.Logs.String())
+	}
+}
