@@ -23,8 +23,11 @@ import (
 // ErrRefused is wrapped by every error that refuses a URL or an address.
 var ErrRefused = errors.New("refused outbound address")
 
-// maxRedirects bounds the redirects Client follows.
-const maxRedirects = 3
+// Bounds of Check and Client.
+const (
+	maxRedirects  = 3               // redirects Client follows
+	lookupTimeout = 5 * time.Second // name resolution in Check
+)
 
 // resolver is the resolver Check uses; a variable so tests of the package
 // could swap it, but nothing outside does.
@@ -46,6 +49,8 @@ func Check(ctx context.Context, raw string, allowInsecure bool) error {
 	if ip, err := netip.ParseAddr(host); err == nil {
 		return checkAddr(ip)
 	}
+	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
 	addrs, err := resolver.LookupNetIP(ctx, "ip", host)
 	if err != nil {
 		return fmt.Errorf("%w: host %q does not resolve", ErrRefused, host)
