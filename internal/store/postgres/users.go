@@ -134,9 +134,10 @@ func (s *Store) GetUserByLogin(ctx context.Context, tenantID, login string) (sto
 	defer cancel()
 	prepared, _ := names.Username(login) // "" matches no key
 	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+cols("", userColumns)+` FROM users
-		WHERE tenant_id = $1 AND (username = $2 OR username_lower = $3
-			OR (username_legacy <> 0 AND username_lower = $4) OR email_lower = $5 OR phone = $2)
-		ORDER BY CASE WHEN username = $2 THEN 0 WHEN username_lower = $3 THEN 1
+		WHERE tenant_id = $1 AND (username_lower = $3
+			OR (username_legacy <> 0 AND (username = $2 OR username_lower = $4))
+			OR email_lower = $5 OR phone = $2)
+		ORDER BY CASE WHEN username_legacy <> 0 AND username = $2 THEN 0 WHEN username_lower = $3 THEN 1
 			WHEN username_legacy <> 0 AND username_lower = $4 THEN 2 WHEN email_lower = $5 THEN 3 ELSE 4 END
 		LIMIT 1`, tenantID, login, prepared, names.LegacyKey(login), names.EmailKey(login)))
 	if err != nil {

@@ -87,8 +87,11 @@ func getUser(ctx context.Context, q querier, tenantID, id string) (store.User, e
 }
 
 // GetUserByLogin implements store.Store. When login matches several users
-// (one's username is another's email), the stored username wins, then the
-// prepared username, a legacy username, the email and the phone.
+// (one's username is another's email), the stored name of a legacy user
+// wins, then the prepared username, a legacy key, the email and the phone.
+// A stored name equal to login is a key match for every other user (their
+// key is the prepared form of their name), so only legacy users are
+// compared by stored name, through their partial index.
 func (s *Store) GetUserByLogin(ctx context.Context, tenantID, login string) (store.User, error) {
 	if err := s.usable(); err != nil {
 		return store.User{}, err
@@ -98,9 +101,10 @@ func (s *Store) GetUserByLogin(ctx context.Context, tenantID, login string) (sto
 	}
 	prepared, _ := names.Username(login) // "" matches no key
 	u, err := scanUser(s.reader.QueryRowContext(ctx, `SELECT `+userCols+` FROM users
-		WHERE tenant_id = ?1 AND (username = ?2 OR username_lower = ?3
-			OR (username_legacy <> 0 AND username_lower = ?4) OR email_lower = ?5 OR phone = ?2)
-		ORDER BY CASE WHEN username = ?2 THEN 0 WHEN username_lower = ?3 THEN 1
+		WHERE tenant_id = ?1 AND (username_lower = ?3
+			OR (username_legacy <> 0 AND (username = ?2 OR username_lower = ?4))
+			OR email_lower = ?5 OR phone = ?2)
+		ORDER BY CASE WHEN username_legacy <> 0 AND username = ?2 THEN 0 WHEN username_lower = ?3 THEN 1
 			WHEN username_legacy <> 0 AND username_lower = ?4 THEN 2 WHEN email_lower = ?5 THEN 3 ELSE 4 END
 		LIMIT 1`, tenantID, login, prepared, names.LegacyKey(login), names.EmailKey(login)))
 	return u, wrap("get user by login", err)
