@@ -1,9 +1,11 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"database/sql"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -363,4 +365,23 @@ func scanForNUL(t *testing.T, db *sql.DB, table string) string {
 		}
 	}
 	return ""
+}
+
+// TestNUL_InHeadersRefusedByHTTPServer: header values (X-Tenant-ID,
+// XownerId, Authorization) cannot carry a NUL to a handler: net/http
+// answers 400 itself. Sent over a raw connection, as clients refuse to.
+func TestNUL_InHeadersRefusedByHTTPServer(t *testing.T) {
+	env := servertest.New(t, servertest.Options{})
+	for _, h := range []string{"X-Tenant-ID: a\x00b", "XownerId: a\x00b", "Authorization: Bearer a\x00b"} {
+		conn, err := net.Dial("tcp", env.HTTP.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = conn.Write([]byte("GET /auth/me HTTP/1.1\r\nHost: gatehouse.test\r\n" + h + "\r\nConnection: close\r\n\r\n"))
+		line, err := bufio.NewReader(conn).ReadString('\n')
+		conn.Close()
+		if err != nil || !strings.HasPrefix(line, "HTTP/1.1 400") {
+			t.Errorf("%q: %q, %v; want 400", h, line, err)
+		}
+	}
 }
