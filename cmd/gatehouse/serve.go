@@ -55,5 +55,9 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer st.Close()
 	fmt.Fprintf(stdout, "migrations applied (%s)\n", st.Kind())
+	if legacy, err := st.ListLegacyUsernames(ctx, ""); err == nil && len(legacy) > 0 {
+		fmt.Fprintf(stdout, "%d users keep usernames that compare equal to another user's or that the username profile refuses;\n"+
+			"they sign in under their stored names until renamed: see GET /admin/username-collisions\n", len(legacy))
+	}
 	return nil
 }

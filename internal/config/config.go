@@ -118,6 +118,15 @@ type Config struct {
 	// ShutdownTimeout bounds the graceful shutdown.
 	ShutdownTimeout time.Duration
 
+	// ProviderAllowInsecure accepts http provider URLs and provider hosts
+	// on loopback, private and link-local addresses (development and tests).
+	ProviderAllowInsecure bool
+	// MetricsAuth makes /metrics answer only a bearer with the admin key or
+	// MetricsToken.
+	MetricsAuth bool
+	// MetricsToken is a bearer accepted by /metrics besides the admin key.
+	MetricsToken string
+
 	// Providers are external OpenID providers registered at start-up (YAML only).
 	Providers []Provider
 }

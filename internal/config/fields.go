@@ -80,6 +80,10 @@ var fields = []field{
 	durationField("GATEHOUSE_KEY_ACTIVATION_DELAY", func(c *Config) *time.Duration { return &c.KeyActivationDelay }),
 	durationField("GATEHOUSE_REVOCATION_POLL_INTERVAL", func(c *Config) *time.Duration { return &c.RevocationPoll }),
 	durationField("GATEHOUSE_SHUTDOWN_TIMEOUT", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
+
+	boolField("GATEHOUSE_PROVIDER_ALLOW_INSECURE", func(c *Config) *bool { return &c.ProviderAllowInsecure }),
+	boolField("GATEHOUSE_METRICS_AUTH", func(c *Config) *bool { return &c.MetricsAuth }),
+	stringField("GATEHOUSE_METRICS_TOKEN", func(c *Config) *string { return &c.MetricsToken }),
 }
 
 // The accepted values of the enumerated settings, in canonical spelling.
@@ -109,6 +113,21 @@ func enumField(env string, allowed []string, ptr func(*Config) *string) field {
 			if strings.EqualFold(a, s) {
 				*ptr(c) = a
 			}
+		}
+		return nil
+	}}
+}
+
+// boolField reads true or false (also 1/0, yes/no, on/off, in any case).
+func boolField(env string, ptr func(*Config) *bool) field {
+	return field{env: env, set: func(c *Config, s string) error {
+		switch strings.ToLower(strings.TrimSpace(s)) {
+		case "true", "1", "yes", "on":
+			*ptr(c) = true
+		case "false", "0", "no", "off", "":
+			*ptr(c) = false
+		default:
+			return fmt.Errorf("invalid boolean %q (want true or false)", s)
 		}
 		return nil
 	}}

@@ -135,6 +135,9 @@ var settable = map[string]string{
 	"GATEHOUSE_KEY_ACTIVATION_DELAY":     "2m",
 	"GATEHOUSE_REVOCATION_POLL_INTERVAL": "1s",
 	"GATEHOUSE_SHUTDOWN_TIMEOUT":         "20s",
+	"GATEHOUSE_PROVIDER_ALLOW_INSECURE":  "true",
+	"GATEHOUSE_METRICS_AUTH":             "true",
+	"GATEHOUSE_METRICS_TOKEN":            "0123456789abcdef0123456789abcdef-metrics",
 }
 
 func TestLoad_EverySettingFromEnvAndFile(t *testing.T) {
@@ -477,5 +480,22 @@ func TestLoad_EmptyFile(t *testing.T) {
 		if !reflect.DeepEqual(c, Default()) {
 			t.Errorf("Load(%q) differs from defaults", content)
 		}
+	}
+}
+
+func TestLoad_BooleansAndMetricsToken(t *testing.T) {
+	for v, want := range map[string]bool{"true": true, "TRUE": true, "1": true, "yes": true, "false": false, "0": false, "off": false} {
+		c, err := Load("", env(map[string]string{"GATEHOUSE_METRICS_AUTH": v}))
+		if err != nil || c.MetricsAuth != want {
+			t.Errorf("GATEHOUSE_METRICS_AUTH=%q: %v, %v; want %v", v, c.MetricsAuth, err, want)
+		}
+	}
+	if _, err := Load("", env(map[string]string{"GATEHOUSE_PROVIDER_ALLOW_INSECURE": "maybe"})); err == nil ||
+		!strings.Contains(err.Error(), "GATEHOUSE_PROVIDER_ALLOW_INSECURE") {
+		t.Errorf("bad boolean: %v, want an error naming the key", err)
+	}
+	if _, err := Load("", env(map[string]string{"GATEHOUSE_METRICS_TOKEN": "short"})); err == nil ||
+		!strings.Contains(err.Error(), "GATEHOUSE_METRICS_TOKEN") {
+		t.Errorf("short metrics token: %v, want an error naming the key", err)
 	}
 }

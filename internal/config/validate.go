@@ -36,6 +36,9 @@ func (c Config) Validate() error {
 	if c.AdminKey != "" && len(c.AdminKey) < 32 {
 		bad("GATEHOUSE_ADMIN_KEY", "must be at least 32 characters long")
 	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 32 {
+		bad("GATEHOUSE_METRICS_TOKEN", "must be at least 32 characters long")
+	}
 	switch {
 	case c.MasterKey != "":
 		if k, err := hex.DecodeString(c.MasterKey); err != nil || len(k) != 32 {

@@ -273,8 +273,8 @@ func checkAppPayload(p string) error {
 	if utf8.RuneCountInString(p) > AppPayloadMaxLen {
 		return invalid(fmt.Sprintf("payload must be shorter than %d characters", AppPayloadMaxLen+1))
 	}
-	if !utf8.ValidString(p) {
-		return invalid("payload must be UTF-8 text")
+	if !utf8.ValidString(p) || hasNUL(p) {
+		return invalid("payload must be UTF-8 text without NUL characters")
 	}
 	return nil
 }

@@ -64,6 +64,7 @@ func (s *Service) audit(ctx context.Context, e store.AuditEvent) {
 	if e.Time.IsZero() {
 		e.Time = s.clock.Now()
 	}
+	scrubAudit(&e)
 	if err := s.store.AppendAudit(ctx, e); err != nil {
 		s.log.Error("audit event not written", "type", e.Type, "tenant", e.TenantID, "err", err)
 	}

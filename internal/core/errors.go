@@ -53,16 +53,10 @@ func (e *Error) Unwrap() error { return e.Err }
 func newError(code, msg string) *Error { return &Error{Code: code, Message: msg} }
 
 // ErrorCode returns the code of err: the code of a core *Error,
-// CodeUnavailable for a store that cannot be reached, else CodeInternal.
+// CodeUnavailable for a store that cannot be reached, CodeInvalidRequest
+// for a value the store cannot hold, else CodeInternal.
 func ErrorCode(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	if errors.Is(err, store.ErrUnavailable) {
-		return CodeUnavailable
-	}
-	return CodeInternal
+	return AsError(err).Code
 }
 
 // AsError converts any error into a core *Error with a caller-safe message.
@@ -73,6 +67,11 @@ func AsError(err error) *Error {
 	}
 	if errors.Is(err, store.ErrUnavailable) {
 		return &Error{Code: CodeUnavailable, Message: "the service is temporarily unavailable", Err: err}
+	}
+	if errors.Is(err, store.ErrInvalid) {
+		// The guard behind input validation: a NUL byte that reached
+		// PostgreSQL is the caller's bad input, not a server failure.
+		return &Error{Code: CodeInvalidRequest, Message: "the request contains a character that cannot be stored", Err: err}
 	}
 	return &Error{Code: CodeInternal, Message: "internal error", Err: err}
 }

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse-auth/gatehouse/internal/federation"
+	"github.com/gatehouse-auth/gatehouse/internal/names"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
@@ -93,7 +94,10 @@ func (s *Service) identityUser(ctx context.Context, p store.Provider, c federati
 	if u, ok, err := s.linkedUser(ctx, p.TenantID, c); ok || err != nil {
 		return u, err
 	}
-	if p.LinkByEmail && c.EmailVerified && c.Email != "" {
+	// Only an ASCII email links: emails compare by ASCII case only, and a
+	// look-alike (the Kelvin sign for "k") must never reach someone else's
+	// account.
+	if p.LinkByEmail && c.EmailVerified && c.Email != "" && names.IsASCII(c.Email) {
 		u, err := s.store.GetUserByEmail(ctx, p.TenantID, c.Email)
 		switch {
 		case err == nil:
@@ -149,21 +153,29 @@ func (s *Service) linkByEmail(ctx context.Context, p store.Provider, c federatio
 }
 
 // provision creates a user for the identity from its claims. The email is
-// taken only when verified: an unverified address could squat the account
-// its real owner later links by email. A verified email already held by
-// another account refuses the sign-in, as linking it is not allowed.
+// taken only when verified and ASCII: an unverified address could squat the
+// account its real owner later links by email. A verified email already
+// held by another account refuses the sign-in, as linking it is not
+// allowed; the answer is the same as for any identity without an account,
+// so that it never tells the caller that a local account has this email.
 func (s *Service) provision(ctx context.Context, p store.Provider, c federation.Claims, m Meta) (store.User, error) {
 	email := ""
-	if c.EmailVerified && validEmail(c.Email) && len(c.Email) <= 254 {
+	if c.EmailVerified && validEmail(c.Email) && len(c.Email) <= 254 && names.IsASCII(c.Email) {
 		email = c.Email
 		if _, err := s.store.GetUserByEmail(ctx, p.TenantID, email); err == nil {
-			return store.User{}, newError(CodeInvalidIDToken, "an account with this email exists and this provider does not link by email")
+			s.log.Info("id token refused: its email belongs to a local account and the provider does not link by email",
+				"tenant", p.TenantID, "provider", p.Name)
+			return store.User{}, errNotLinked
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return store.User{}, fmt.Errorf("find user by email: %w", err)
 		}
 	}
 	now := s.clock.Now()
-	for _, name := range usernameCandidates(p, c, email) {
+	for _, candidate := range usernameCandidates(p, c, email) {
+		name, err := PrepareUsername(candidate)
+		if err != nil {
+			continue
+		}
 		u := store.User{
 			TenantID:    p.TenantID,
 			ID:          newUserID(),
@@ -181,7 +193,7 @@ func (s *Service) provision(ctx context.Context, p store.Provider, c federation.
 		if validateUser(u) != nil {
 			continue
 		}
-		err := s.store.ProvisionUser(ctx, u, s.newIdentity(p, c, u.ID))
+		err = s.store.ProvisionUser(ctx, u, s.newIdentity(p, c, u.ID))
 		if err == nil {
 			s.audit(ctx, event(EventUserCreated, p.TenantID, u.ID, Meta{IP: m.IP, UserAgent: m.UserAgent, Actor: "provider:" + p.Name},
 				map[string]any{"provider": p.Name}))
@@ -231,7 +243,10 @@ func usernameCandidates(p store.Provider, c federation.Claims, verifiedEmail str
 	out = append(out, p.Name+"_"+sub)
 	var b [4]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return append(out, p.Name+"_"+sub+"_"+hex.EncodeToString(b[:]))
+	suffix := hex.EncodeToString(b[:])
+	// The last candidate is valid whatever the subject holds (spaces or
+	// characters the username profile refuses).
+	return append(out, p.Name+"_"+sub+"_"+suffix, p.Name+"_"+suffix)
 }
 
 func displayName(c federation.Claims) string {

@@ -29,12 +29,15 @@ func TestUsernameCandidates(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := usernameCandidates(p, tc.claims, tc.email)
-			if len(got) != len(tc.wantHead)+1 || !slices.Equal(got[:len(tc.wantHead)], tc.wantHead) {
-				t.Fatalf("candidates = %q, want %q and a random one", got, tc.wantHead)
+			if len(got) != len(tc.wantHead)+2 || !slices.Equal(got[:len(tc.wantHead)], tc.wantHead) {
+				t.Fatalf("candidates = %q, want %q and two random ones", got, tc.wantHead)
 			}
-			last := got[len(got)-1]
-			if !strings.HasPrefix(last, tc.wantHead[len(tc.wantHead)-1]+"_") || len(last) != len(tc.wantHead[len(tc.wantHead)-1])+9 {
-				t.Errorf("random candidate = %q", last)
+			random := got[len(got)-2]
+			if !strings.HasPrefix(random, tc.wantHead[len(tc.wantHead)-1]+"_") || len(random) != len(tc.wantHead[len(tc.wantHead)-1])+9 {
+				t.Errorf("random candidate = %q", random)
+			}
+			if last := got[len(got)-1]; last != "corp_"+random[len(random)-8:] {
+				t.Errorf("last candidate = %q, want the provider name and the random part", last)
 			}
 		})
 	}
@@ -47,6 +50,8 @@ func TestUsernameCandidates(t *testing.T) {
 }
 
 func TestNormaliseProvider(t *testing.T) {
+	s := &Service{policy: Policy{ProviderAllowInsecure: true}}
+	normaliseProvider := func(p store.Provider) (store.Provider, error) { return s.normaliseProvider(t.Context(), p) }
 	p, err := normaliseProvider(store.Provider{Name: " corp ", Issuer: "https://idp.example", Audiences: []string{"a", " a ", "b"}})
 	if err != nil {
 		t.Fatalf("normaliseProvider: %v", err)
@@ -70,6 +75,44 @@ func TestNormaliseProvider(t *testing.T) {
 	} {
 		if _, err := normaliseProvider(bad); ErrorCode(err) != CodeInvalidRequest {
 			t.Errorf("normaliseProvider(%+v) = %v, want invalid_request", bad, err)
+		}
+	}
+}
+
+// TestNormaliseProvider_AddressRule: without insecure providers, issuer and
+// jwks_uri must be https and must not point at a loopback, private,
+// link-local or unspecified address.
+func TestNormaliseProvider_AddressRule(t *testing.T) {
+	secure := &Service{policy: Policy{}}
+	insecure := &Service{policy: Policy{ProviderAllowInsecure: true}}
+	cases := []struct {
+		issuer, jwks string
+		secureOK     bool
+	}{
+		{"https://8.8.8.8", "", true},
+		{"https://8.8.8.8", "https://1.1.1.1/keys", true},
+		{"http://8.8.8.8", "", false},
+		{"https://8.8.8.8", "http://1.1.1.1/keys", false},
+		{"https://127.0.0.1:8443", "", false},
+		{"https://localhost", "", false},
+		{"https://10.0.0.7", "", false},
+		{"https://192.168.0.1", "", false},
+		{"https://169.254.169.254", "", false},
+		{"https://[::1]", "", false},
+		{"https://0.0.0.0", "", false},
+		{"https://8.8.8.8", "https://127.0.0.1/keys", false},
+	}
+	for _, c := range cases {
+		p := store.Provider{Name: "p", Issuer: c.issuer, JWKSURI: c.jwks, Audiences: []string{"a"}}
+		_, err := secure.normaliseProvider(t.Context(), p)
+		if (err == nil) != c.secureOK {
+			t.Errorf("secure %s %s: %v, want ok=%v", c.issuer, c.jwks, err, c.secureOK)
+		}
+		if err != nil && ErrorCode(err) != CodeInvalidRequest {
+			t.Errorf("secure %s %s: %v, want invalid_request", c.issuer, c.jwks, err)
+		}
+		if _, err := insecure.normaliseProvider(t.Context(), p); err != nil {
+			t.Errorf("insecure %s %s: %v, want accepted", c.issuer, c.jwks, err)
 		}
 	}
 }

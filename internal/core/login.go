@@ -58,8 +58,12 @@ func (s *Service) loginPassword(ctx context.Context, in PasswordLogin) (LoginRes
 	if in.Username == "" || in.Password == "" {
 		return LoginResult{}, newError(CodeInvalidRequest, "username and password are required")
 	}
-	if len(in.Username) > maxCredentialLen || len(in.Password) > maxCredentialLen {
+	if len(in.Username) > maxCredentialLen || len(in.Password) > maxCredentialLen || hasNUL(in.Username) {
+		// No account has such a name (a NUL never reaches the store).
 		return LoginResult{}, errBadCreds
+	}
+	if hasNUL(in.ClientID) {
+		return LoginResult{}, invalid("client_id is not valid")
 	}
 	if in.Client == nil {
 		c, err := s.signInClient(ctx, in.TenantID, in.ClientID, in.ClientSecret, in.Meta)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/internal/federation"
+	"github.com/gatehouse-auth/gatehouse/internal/safeurl"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
@@ -28,8 +29,9 @@ const (
 // replay guard and the service's clock its time, so that tests that move
 // the clock move token lifetimes and the key refetch interval with it. New
 // has filled in the clock and the logger.
-func newVerifier(d Deps) *federation.Verifier {
-	v, err := federation.New(federation.Options{Replay: d.Store, Now: d.Clock.Now, Logger: d.Logger})
+func newVerifier(d Deps, p Policy) *federation.Verifier {
+	v, err := federation.New(federation.Options{Replay: d.Store, Now: d.Clock.Now, Logger: d.Logger,
+		AllowInsecure: p.ProviderAllowInsecure})
 	if err != nil {
 		// Unreachable: New has checked that the store is set.
 		panic("core: " + err.Error())
@@ -38,26 +40,29 @@ func newVerifier(d Deps) *federation.Verifier {
 }
 
 // normaliseProvider validates an administrator's or the configuration's
-// provider and fills in the default algorithms.
-func normaliseProvider(p store.Provider) (store.Provider, error) {
+// provider and fills in the default algorithms. The issuer and jwks_uri
+// must be https URLs whose hosts resolve only to public addresses unless
+// the policy allows insecure providers; the same rule is enforced again at
+// every connection (see federation.NewHTTPClient).
+func (s *Service) normaliseProvider(ctx context.Context, p store.Provider) (store.Provider, error) {
 	p.Name = strings.TrimSpace(p.Name)
 	p.Issuer = strings.TrimSpace(p.Issuer)
 	p.JWKSURI = strings.TrimSpace(p.JWKSURI)
 	if !ValidID(p.Name) {
 		return p, invalid("name must be 1-64 characters of A-Za-z0-9._-")
 	}
-	if err := federation.CheckURL(p.Issuer); err != nil || len(p.Issuer) > maxProviderURLLen {
-		return p, invalid("issuer must be an absolute http(s) URL")
+	if err := s.checkProviderURL(ctx, "issuer", p.Issuer); err != nil {
+		return p, err
 	}
 	if p.JWKSURI != "" {
-		if err := federation.CheckURL(p.JWKSURI); err != nil || len(p.JWKSURI) > maxProviderURLLen {
-			return p, invalid("jwks_uri must be an absolute http(s) URL")
+		if err := s.checkProviderURL(ctx, "jwks_uri", p.JWKSURI); err != nil {
+			return p, err
 		}
 	}
 	var auds []string
 	for _, a := range p.Audiences {
 		a = strings.TrimSpace(a)
-		if a == "" || len(a) > maxProviderAudience {
+		if a == "" || len(a) > maxProviderAudience || hasNUL(a) {
 			return p, invalid(fmt.Sprintf("audiences must be 1-%d characters each", maxProviderAudience))
 		}
 		if !slices.Contains(auds, a) {
@@ -84,9 +89,25 @@ func normaliseProvider(p store.Provider) (store.Provider, error) {
 	return p, nil
 }
 
+// checkProviderURL applies the shape rule of federation.CheckURL and the
+// outbound address rule of safeurl.Check to one of a provider's URLs.
+func (s *Service) checkProviderURL(ctx context.Context, field, raw string) error {
+	if err := federation.CheckURL(raw); err != nil || len(raw) > maxProviderURLLen {
+		return invalid(field + " must be an absolute https URL")
+	}
+	if err := safeurl.Check(ctx, raw, s.policy.ProviderAllowInsecure); err != nil {
+		msg := field + " must be an https URL whose host resolves only to public addresses"
+		if s.policy.ProviderAllowInsecure {
+			msg = field + " must be an absolute http(s) URL"
+		}
+		return &Error{Code: CodeInvalidRequest, Message: msg, Err: err}
+	}
+	return nil
+}
+
 // CreateProvider registers an external OpenID provider for a tenant.
 func (s *Service) CreateProvider(ctx context.Context, p store.Provider, m Meta) (store.Provider, error) {
-	p, err := normaliseProvider(p)
+	p, err := s.normaliseProvider(ctx, p)
 	if err != nil {
 		return store.Provider{}, err
 	}
@@ -106,7 +127,7 @@ func (s *Service) CreateProvider(ctx context.Context, p store.Provider, m Meta) 
 // their tenants when needed and replacing stored providers of the same name.
 func (s *Service) SyncProviders(ctx context.Context, ps []store.Provider) error {
 	for _, p := range ps {
-		p, err := normaliseProvider(p)
+		p, err := s.normaliseProvider(ctx, p)
 		if err != nil {
 			return fmt.Errorf("provider %q of tenant %q: %w", p.Name, p.TenantID, err)
 		}

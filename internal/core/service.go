@@ -43,6 +43,9 @@ type Policy struct {
 	MFARiskLevel string
 	// TicketMaxTTL caps the lifetime of one-time tickets (default 5m).
 	TicketMaxTTL time.Duration
+	// ProviderAllowInsecure accepts http provider URLs and provider hosts on
+	// loopback, private and link-local addresses (development and tests).
+	ProviderAllowInsecure bool
 }
 
 // failureWindow is how long a failed login counts towards a lockout.
@@ -129,7 +132,7 @@ func New(d Deps, p Policy) (*Service, error) {
 		policy:   p,
 		adminKey: d.AdminKey,
 		revoked:  newRevocations(),
-		fed:      newVerifier(d),
+		fed:      newVerifier(d, p),
 		apps:     newAppState(),
 		users:    newTTLCache[store.User](userCacheMax),
 

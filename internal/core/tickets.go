@@ -74,6 +74,9 @@ func (s *Service) IssueTicket(ctx context.Context, in TicketRequest) (IssuedTick
 	if limit := s.ticketMaxTTL(); ttl > limit {
 		ttl = limit
 	}
+	if hasNUL(in.UserID) { // no user has such an id
+		return IssuedTicket{}, newError(CodeNotFound, "user not found")
+	}
 	u, err := s.store.GetUser(ctx, in.TenantID, in.UserID)
 	if err != nil {
 		return IssuedTicket{}, storeErr(err, "user")

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gatehouse-auth/gatehouse/internal/names"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
@@ -60,6 +61,9 @@ func (s *Service) CreateTenant(ctx context.Context, id, name string, m Meta) (st
 	if utf8.RuneCountInString(name) > 200 {
 		return store.Tenant{}, invalid("name is too long")
 	}
+	if hasNUL(name) {
+		return store.Tenant{}, invalid("name contains a NUL character")
+	}
 	t := store.Tenant{ID: id, Name: name, CreatedAt: s.clock.Now()}
 	if err := s.store.CreateTenant(ctx, t); err != nil {
 		return store.Tenant{}, storeErr(err, "tenant")
@@ -99,11 +103,15 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser, m Meta) (store.Use
 	if _, err := s.store.GetTenant(ctx, in.TenantID); err != nil {
 		return store.User{}, storeErr(err, "tenant")
 	}
+	username, err := PrepareUsername(in.Username)
+	if err != nil {
+		return store.User{}, err
+	}
 	now := s.clock.Now()
 	u := store.User{
 		TenantID:           in.TenantID,
 		ID:                 in.ID,
-		Username:           strings.TrimSpace(in.Username),
+		Username:           username,
 		Email:              strings.TrimSpace(in.Email),
 		Phone:              strings.TrimSpace(in.Phone),
 		DisplayName:        in.DisplayName,
@@ -172,6 +180,13 @@ func (s *Service) ListUsers(ctx context.Context, tenantID, after string, limit i
 // UpdateUser applies an administrator's patch. Disabling a user revokes all
 // of their sessions; setting a password revokes none (use the sessions API).
 func (s *Service) UpdateUser(ctx context.Context, tenantID, id string, p UserPatch, m Meta) (store.User, error) {
+	if p.Username != nil {
+		username, err := PrepareUsername(*p.Username)
+		if err != nil {
+			return store.User{}, err
+		}
+		p.Username = &username
+	}
 	var newHash string
 	if p.Password != nil {
 		cur, err := s.store.GetUser(ctx, tenantID, id)
@@ -261,13 +276,47 @@ func (s *Service) DeleteUser(ctx context.Context, tenantID, id string, m Meta) e
 	return nil
 }
 
-// validateUser checks the fields an administrator may set.
+// maxUsernameRunes bounds a prepared username.
+const maxUsernameRunes = 128
+
+// PrepareUsername is the one preparation of a new username, used by every
+// path that sets one (admin create and update, provisioning, import): the
+// name is trimmed, then prepared with RFC 8265 UsernameCaseMapped (width
+// mapping, case folding, NFC), so ａｌｉｃｅ and Alice are both stored as
+// alice. Names the profile refuses (inner spaces, controls, NUL,
+// zero-width and other disallowed characters) are an invalid request.
+// Sign-in looks the typed name up through the same preparation
+// (names.Username, applied by the store).
+func PrepareUsername(raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", invalid(fmt.Sprintf("username is required (at most %d characters)", maxUsernameRunes))
+	}
+	if len(raw) > 4*maxUsernameRunes {
+		return "", invalid(fmt.Sprintf("username is too long (at most %d characters)", maxUsernameRunes))
+	}
+	p, err := names.Username(raw)
+	if err != nil {
+		return "", invalid("username is not allowed: it must not contain spaces, control, zero-width or other invisible characters")
+	}
+	if utf8.RuneCountInString(p) > maxUsernameRunes {
+		return "", invalid(fmt.Sprintf("username is too long (at most %d characters)", maxUsernameRunes))
+	}
+	return p, nil
+}
+
+// validateUser checks the fields an administrator may set. The username
+// is checked only for what every stored name satisfies: new names go
+// through PrepareUsername, while names stored before usernames were
+// prepared stay valid as they are.
 func validateUser(u store.User) error {
 	switch {
-	case u.Username == "" || utf8.RuneCountInString(u.Username) > 128:
+	case u.Username == "" || utf8.RuneCountInString(u.Username) > maxUsernameRunes:
 		return invalid("username is required (at most 128 characters)")
 	case strings.ContainsAny(u.Username, "\x00\r\n\t"):
 		return invalid("username contains control characters")
+	case hasNUL(u.Email, u.Phone, u.DisplayName, u.AvatarURL) || hasNULIn(u.Roles) || hasNULIn(u.Groups) || hasNULAny(u.Attributes):
+		return invalid("a field contains a NUL character")
 	case u.Email != "" && (len(u.Email) > 254 || !validEmail(u.Email)):
 		return invalid("email is not a valid address")
 	case len(u.Phone) > 32 || strings.ContainsAny(u.Phone, "\x00\r\n\t "):

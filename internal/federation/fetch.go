@@ -6,11 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/safeurl"
 )
 
 // Limits of the requests to providers.
@@ -19,31 +20,16 @@ const (
 	DefaultFetchTimeout = 10 * time.Second
 	// DefaultMaxResponseBytes bounds a discovery document or key set.
 	DefaultMaxResponseBytes = 1 << 20
-	maxRedirects            = 3
 )
 
 // NewHTTPClient returns the client used for provider requests when Options
-// names none: every phase of a request has a timeout and at most three
-// redirects are followed.
-func NewHTTPClient() *http.Client {
-	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Client{
-		Timeout: DefaultFetchTimeout,
-		Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           dialer.DialContext,
-			TLSHandshakeTimeout:   5 * time.Second,
-			ResponseHeaderTimeout: 5 * time.Second,
-			MaxIdleConns:          16,
-			IdleConnTimeout:       90 * time.Second,
-		},
-		CheckRedirect: func(_ *http.Request, via []*http.Request) error {
-			if len(via) >= maxRedirects {
-				return errors.New("too many redirects")
-			}
-			return nil
-		},
-	}
+// names none: every phase of a request has a timeout, at most three
+// redirects are followed, and (unless allowInsecure) every connection to a
+// loopback, private, link-local or unspecified address is refused when it
+// is dialled, so a provider host whose DNS answer changes after
+// registration cannot reach the internal network.
+func NewHTTPClient(allowInsecure bool) *http.Client {
+	return safeurl.Client(DefaultFetchTimeout, allowInsecure)
 }
 
 // getJSON fetches rawURL and decodes its JSON body into dst. Non-200
@@ -94,7 +80,7 @@ func (v *Verifier) discoverJWKS(ctx context.Context, issuer string) (string, err
 	if doc.Issuer != issuer {
 		return "", fmt.Errorf("discovery: document names issuer %q, want %q", doc.Issuer, issuer)
 	}
-	if err := CheckURL(doc.JWKSURI); err != nil {
+	if err := safeurl.Check(ctx, doc.JWKSURI, v.allowInsecure); err != nil {
 		return "", fmt.Errorf("discovery: jwks_uri: %w", err)
 	}
 	return doc.JWKSURI, nil

@@ -55,8 +55,12 @@ type Options struct {
 	Replay ReplayGuard
 	// Now is the clock (default time.Now); tests move it.
 	Now func() time.Time
-	// HTTPClient fetches discovery documents and key sets (default NewHTTPClient()).
+	// HTTPClient fetches discovery documents and key sets (default
+	// NewHTTPClient(AllowInsecure)).
 	HTTPClient *http.Client
+	// AllowInsecure accepts http URLs and provider hosts on loopback,
+	// private and link-local addresses (development and tests).
+	AllowInsecure bool
 	// RefetchInterval is the least time between two key fetches per provider.
 	RefetchInterval time.Duration
 	// CacheTTL is how long fetched keys are used without fetching again.
@@ -72,14 +76,16 @@ type Options struct {
 // Verifier verifies ID tokens of the providers it is given. It is safe for
 // concurrent use and keeps one key cache per provider.
 type Verifier struct {
-	replay   ReplayGuard
-	now      func() time.Time
-	client   *http.Client
-	refetch  time.Duration
-	cacheTTL time.Duration
-	maxBytes int64
-	skew     time.Duration
-	log      *slog.Logger
+	replay ReplayGuard
+	now    func() time.Time
+	client *http.Client
+	// allowInsecure lets discovery name an http or private jwks_uri.
+	allowInsecure bool
+	refetch       time.Duration
+	cacheTTL      time.Duration
+	maxBytes      int64
+	skew          time.Duration
+	log           *slog.Logger
 
 	mu   sync.Mutex
 	sets map[string]*keySet
@@ -91,21 +97,23 @@ func New(opts Options) (*Verifier, error) {
 		return nil, errors.New("federation: a replay guard is required")
 	}
 	v := &Verifier{
-		replay:   opts.Replay,
-		now:      opts.Now,
-		client:   opts.HTTPClient,
-		refetch:  opts.RefetchInterval,
-		cacheTTL: opts.CacheTTL,
-		maxBytes: opts.MaxResponseBytes,
-		skew:     opts.Skew,
-		log:      opts.Logger,
-		sets:     map[string]*keySet{},
+		replay: opts.Replay,
+		now:    opts.Now,
+		client: opts.HTTPClient,
+
+		allowInsecure: opts.AllowInsecure,
+		refetch:       opts.RefetchInterval,
+		cacheTTL:      opts.CacheTTL,
+		maxBytes:      opts.MaxResponseBytes,
+		skew:          opts.Skew,
+		log:           opts.Logger,
+		sets:          map[string]*keySet{},
 	}
 	if v.now == nil {
 		v.now = time.Now
 	}
 	if v.client == nil {
-		v.client = NewHTTPClient()
+		v.client = NewHTTPClient(opts.AllowInsecure)
 	}
 	if v.refetch <= 0 {
 		v.refetch = DefaultRefetchInterval

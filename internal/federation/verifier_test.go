@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/federation"
 	"github.com/gatehouse-auth/gatehouse/internal/federation/fedtest"
+	"github.com/gatehouse-auth/gatehouse/internal/safeurl"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/store/sqlite"
 )
@@ -46,7 +47,15 @@ type setup struct {
 
 const aud = "web-app"
 
+// newSetup builds a verifier for a test provider on 127.0.0.1, which only
+// an insecure verifier may fetch from.
 func newSetup(t *testing.T, opts federation.Options) *setup {
+	t.Helper()
+	opts.AllowInsecure = true
+	return newSetupWith(t, opts)
+}
+
+func newSetupWith(t *testing.T, opts federation.Options) *setup {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "fed.db"), sqlite.Options{})
 	if err != nil {
@@ -350,7 +359,7 @@ func TestVerify_FetchLimits(t *testing.T) {
 	_, err := s.verify(t, s.idp.Sign(s.claims()))
 	wantReason(t, "a JWKS over the size limit", err, federation.ReasonKeysUnavailable)
 
-	client := federation.NewHTTPClient()
+	client := federation.NewHTTPClient(true)
 	client.Timeout = 200 * time.Millisecond
 	s2 := newSetup(t, federation.Options{HTTPClient: client})
 	s2.p.JWKSURI = slow.URL
@@ -370,4 +379,16 @@ func TestVerify_DiscoveryIssuerMismatch(t *testing.T) {
 	c["iss"] = s.p.Issuer
 	_, err := s.verify(t, s.idp.Sign(c))
 	wantReason(t, "discovery naming another issuer", err, federation.ReasonKeysUnavailable)
+}
+
+// TestVerify_RefusesPrivateAddressAtFetchTime: a verifier that is not
+// insecure never connects to a provider on a loopback address, whatever
+// was checked when the provider was registered.
+func TestVerify_RefusesPrivateAddressAtFetchTime(t *testing.T) {
+	s := newSetupWith(t, federation.Options{})
+	_, err := s.verify(t, s.idp.Sign(s.claims()))
+	wantReason(t, "a provider on 127.0.0.1", err, federation.ReasonKeysUnavailable)
+	if !safeurl.IsRefused(err) {
+		t.Fatalf("the fetch failed for another reason: %v", err)
+	}
 }

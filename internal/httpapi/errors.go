@@ -20,6 +20,10 @@ type errorBody struct {
 	Error     string `json:"error"`
 }
 
+// MalformedURL is the message of the refusal of a path or query holding a
+// NUL byte: no identifier, token or filter value can contain one.
+const MalformedURL = "the path or query contains a NUL character"
+
 // StatusOf maps a core error code to the HTTP status the native family uses.
 // The legacy family reports the same number in its body.
 func StatusOf(code string) int {
@@ -81,10 +85,16 @@ func writeErrorBody(w http.ResponseWriter, status int, id, msg string) {
 
 // WriteStatus answers with a bare status in the native error style (for
 // unmatched paths and methods).
+//
+// A 400 is the refusal of a path or query that no endpoint can serve (see
+// MalformedURL).
 func WriteStatus(w http.ResponseWriter, status int) {
 	id, msg := "not_found", "no such endpoint"
-	if status == http.StatusMethodNotAllowed {
+	switch status {
+	case http.StatusMethodNotAllowed:
 		id, msg = "method_not_allowed", "method not allowed on this endpoint"
+	case http.StatusBadRequest:
+		id, msg = "invalid_request", MalformedURL
 	}
 	writeErrorBody(w, status, id, msg)
 }

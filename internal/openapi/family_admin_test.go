@@ -123,6 +123,10 @@ func exerciseAdmin(t *testing.T, env *servertest.Env, check checkFunc) {
 		invalid("GET", "/admin/audit?limit=5000", nil, http.StatusBadRequest)
 	})
 
+	t.Run("username collisions", func(t *testing.T) {
+		admin("GET", "/admin/username-collisions", nil, http.StatusOK)
+	})
+
 	t.Run("delete", func(t *testing.T) {
 		admin("DELETE", "/admin/users/"+userID, nil, http.StatusNoContent)
 		admin("DELETE", "/admin/users/"+userID, nil, http.StatusNotFound)
@@ -145,6 +149,7 @@ func exerciseAdmin(t *testing.T, env *servertest.Env, check checkFunc) {
 		{"DELETE", "/admin/sessions/s-1", nil},
 		{"POST", "/admin/keys/rotate", map[string]any{}},
 		{"GET", "/admin/audit", nil},
+		{"GET", "/admin/username-collisions", nil},
 	}
 	t.Run("authorization", func(t *testing.T) {
 		for _, op := range ops {

@@ -57,16 +57,17 @@ func exerciseFederation(t *testing.T, env *servertest.Env, check checkFunc) {
 		check(call{Method: "POST", Path: "/admin/tickets", JSON: oversized(map[string]any{"user_id": uid}), Bearer: key, Want: http.StatusRequestEntityTooLarge})
 	})
 
-	idp := fedtest.New(t)
+	idp, strictIdP := fedtest.New(t), fedtest.New(t)
 	t.Run("providers", func(t *testing.T) {
 		admin("POST", "/admin/providers", map[string]any{
 			"name": "corp", "issuer": idp.Issuer, "audiences": []string{"web-app"}, "auto_provision": true,
 		}, http.StatusCreated)
 		admin("POST", "/admin/providers", map[string]any{
-			"name": "strict", "issuer": idp.Issuer, "audiences": []string{"web-app", "mobile"}, "jwks_uri": idp.JWKSURI,
+			"name": "strict", "issuer": strictIdP.Issuer, "audiences": []string{"web-app", "mobile"}, "jwks_uri": strictIdP.JWKSURI,
 			"algorithms": []string{"ES256"}, "link_by_email": true,
 		}, http.StatusCreated)
 		admin("POST", "/admin/providers", map[string]any{"name": "corp", "issuer": idp.Issuer, "audiences": []string{"x"}}, http.StatusConflict)
+		admin("POST", "/admin/providers", map[string]any{"name": "again", "issuer": idp.Issuer, "audiences": []string{"x"}}, http.StatusConflict)
 		admin("POST", "/admin/providers", map[string]any{"name": "bad", "issuer": "ftp://idp", "audiences": []string{"x"}}, http.StatusBadRequest)
 		invalid("POST", "/admin/providers", map[string]any{"name": "bad", "issuer": idp.Issuer, "audiences": []string{}}, http.StatusBadRequest)
 		invalid("POST", "/admin/providers", map[string]any{"name": "bad", "issuer": idp.Issuer, "audiences": []string{"x"}, "algorithms": []string{"HS256"}}, http.StatusBadRequest)

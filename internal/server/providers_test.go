@@ -33,6 +33,8 @@ func startFromFile(t *testing.T, dir, yaml string) *httptest.Server {
 		"GATEHOUSE_DB":         "sqlite:" + filepath.Join(dir, "gatehouse.db"),
 		"GATEHOUSE_ADMIN_KEY":  servertest.AdminKey,
 		"GATEHOUSE_MASTER_KEY": servertest.MasterKey,
+		// The test provider listens on 127.0.0.1.
+		"GATEHOUSE_PROVIDER_ALLOW_INSECURE": "true",
 	}
 	cfg, err := config.Load(path, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -27,7 +28,7 @@ func (s *Server) routes() http.Handler {
 		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", s.Metrics.Handler())
+	mux.Handle("GET /metrics", s.metricsHandler())
 	doc, err := openapi.DocumentFor(s.Config.Families)
 	if err != nil {
 		s.log.Error("openapi document not restricted to the enabled families", "err", err)
@@ -62,7 +63,63 @@ func (s *Server) routes() http.Handler {
 		oauth2.New(s.Service, ip, s.log).Register(mux)
 		styles["/oauth2/"] = oauth2.WriteStatus
 	}
-	return httpapi.Observe(unmatched(mux, styles), s.Metrics, s.log)
+	return hardened(httpapi.Observe(refuseNUL(unmatched(mux, styles), styles), s.Metrics, s.log),
+		strings.HasPrefix(s.Config.Issuer, "https://"))
+}
+
+// refuseNUL answers 400, in the style of the path's family, a request whose
+// path or query holds a NUL byte: no identifier or filter value can contain
+// one, and PostgreSQL cannot even compare with one, so both stores refuse
+// it alike before any handler runs. The legacy family's query carries the
+// refresh token itself, whose every malformation gets the ordinary
+// invalid-grant answer (the token is hashed before any lookup), so its
+// query is left to the handler. (Header values with a NUL never get this
+// far: net/http refuses them.)
+func refuseNUL(next http.Handler, styles map[string]func(http.ResponseWriter, int)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		query := r.URL.RawQuery
+		if strings.HasPrefix(r.URL.Path, "/bo/") {
+			query = ""
+		}
+		if strings.IndexByte(r.URL.Path, 0) < 0 && !queryHasNUL(query) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		styleOf(r.URL.Path, styles)(w, http.StatusBadRequest)
+	})
+}
+
+func queryHasNUL(raw string) bool {
+	if !strings.Contains(raw, "%00") && strings.IndexByte(raw, 0) < 0 {
+		return false
+	}
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return true
+	}
+	for k, vs := range q {
+		if strings.IndexByte(k, 0) >= 0 {
+			return true
+		}
+		for _, v := range vs {
+			if strings.IndexByte(v, 0) >= 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// styleOf is the status writer of the family whose prefix is the longest
+// that path starts with (the native style when none).
+func styleOf(path string, styles map[string]func(http.ResponseWriter, int)) func(http.ResponseWriter, int) {
+	write, longest := httpapi.WriteStatus, 0
+	for prefix, style := range styles {
+		if len(prefix) > longest && strings.HasPrefix(path, prefix) {
+			write, longest = style, len(prefix)
+		}
+	}
+	return write
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -94,13 +151,7 @@ func unmatched(mux *http.ServeMux, styles map[string]func(http.ResponseWriter, i
 		if status != http.StatusMethodNotAllowed {
 			status = http.StatusNotFound
 		}
-		write, longest := httpapi.WriteStatus, 0
-		for prefix, style := range styles {
-			if len(prefix) > longest && strings.HasPrefix(r.URL.Path, prefix) {
-				write, longest = style, len(prefix)
-			}
-		}
-		write(w, status)
+		styleOf(r.URL.Path, styles)(w, status)
 	})
 }
 

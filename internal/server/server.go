@@ -120,6 +120,7 @@ func assemble(ctx context.Context, cfg config.Config, opts Options, st store.Sto
 	if err := svc.SyncRevocations(ctx); err != nil {
 		return nil, fmt.Errorf("revocations: %w", err)
 	}
+	svc.ReportUsernameCollisions(ctx)
 	s := &Server{Config: cfg, Store: st, Keys: keys, Service: svc, Metrics: m, log: log}
 	s.Handler = s.routes()
 	bg, cancel := context.WithCancel(context.Background())
@@ -147,6 +148,8 @@ func PolicyOf(cfg config.Config) core.Policy {
 		MFAMode:            cfg.MFAMode,
 		MFARiskLevel:       cfg.MFARiskLevel,
 		TicketMaxTTL:       cfg.TicketMaxTTL,
+
+		ProviderAllowInsecure: cfg.ProviderAllowInsecure,
 	}
 }
 

@@ -18,6 +18,10 @@ var (
 	ErrConflict = errors.New("store: conflict")
 	// ErrUnavailable means the database could not be reached or timed out.
 	ErrUnavailable = errors.New("store: unavailable")
+	// ErrInvalid means a value the database cannot hold, such as a NUL
+	// byte in a text column of PostgreSQL. Callers validate input before it
+	// reaches the store; this is the guard behind that validation.
+	ErrInvalid = errors.New("store: invalid value")
 )
 
 // Store is the one storage interface of Gatehouse. All times are UTC and are
@@ -38,13 +42,19 @@ type Store interface {
 	ListTenants(ctx context.Context) ([]Tenant, error)
 
 	// CreateUser inserts a user; ErrConflict when the id, the username
-	// (case-insensitive), the email (case-insensitive) or the phone is taken
-	// in the tenant.
+	// (compared by names.UsernameKey), the email (ASCII case-insensitive)
+	// or the phone is taken in the tenant.
 	CreateUser(ctx context.Context, u User) error
 	GetUser(ctx context.Context, tenantID, id string) (User, error)
-	// GetUserByLogin finds the user whose username or email (both
-	// case-insensitive) or phone equals login.
+	// GetUserByLogin finds the user whose stored username equals login, or
+	// whose username key equals the PRECIS preparation of login (or, for a
+	// legacy username, its old key), or whose email equals login ignoring
+	// ASCII case, or whose phone equals login; in that order of precedence.
 	GetUserByLogin(ctx context.Context, tenantID, login string) (User, error)
+	// ListLegacyUsernames returns the users that kept their pre-PRECIS
+	// username key (see LegacyUsername), of one tenant or, with tenantID
+	// "", of every tenant; ordered by tenant and id.
+	ListLegacyUsernames(ctx context.Context, tenantID string) ([]LegacyUsername, error)
 	// ListUsers returns users ordered by id, after the cursor AfterID.
 	ListUsers(ctx context.Context, tenantID string, p ListUsersParams) ([]User, error)
 	// UpdateUser reads the user, applies fn and writes the result in one
@@ -169,6 +179,25 @@ type User struct {
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
 	PasswordChangedAt  time.Time
+}
+
+// Why a user kept a legacy username key (LegacyUsername.Reason).
+const (
+	// LegacyCollision: the prepared form of the username is another
+	// user's username.
+	LegacyCollision = "collision"
+	// LegacyRefused: the username profile refuses the stored name.
+	LegacyRefused = "refused_by_profile"
+)
+
+// LegacyUsername is a user whose username could not move to its PRECIS
+// key when usernames started being compared by RFC 8265. The user keeps
+// signing in under the stored name; renaming the user clears the mark.
+type LegacyUsername struct {
+	TenantID string
+	UserID   string
+	Username string
+	Reason   string // LegacyCollision or LegacyRefused
 }
 
 // ListUsersParams pages through users.

@@ -43,6 +43,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/providers/{name}", h.authed(h.getProvider))
 	mux.HandleFunc("DELETE /admin/providers/{name}", h.authed(h.deleteProvider))
 	mux.HandleFunc("GET /admin/audit", h.authed(h.audit))
+	mux.HandleFunc("GET /admin/username-collisions", h.authed(h.usernameCollisions))
 	h.registerClients(mux)
 	mux.HandleFunc("PATCH /admin/clients/{id}", h.authed(h.patchClient))
 }

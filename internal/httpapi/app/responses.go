@@ -118,8 +118,11 @@ func write(w http.ResponseWriter, env envelope) {
 // /api/v1/ in the family's style: HTTP 200, code 5.
 func WriteStatus(w http.ResponseWriter, status int) {
 	msg := "no such endpoint"
-	if status == http.StatusMethodNotAllowed {
+	switch status {
+	case http.StatusMethodNotAllowed:
 		msg = "method not allowed on this endpoint"
+	case http.StatusBadRequest:
+		msg = httpapi.MalformedURL
 	}
 	write(w, envelope{Code: CodeFailure, Msg: msg})
 }

@@ -158,8 +158,12 @@ func writeFailure(w http.ResponseWriter, status int, errorCode, text string) {
 // WriteStatus answers an unmatched path (404) or method (405) under /bo/
 // in the family's style.
 func WriteStatus(w http.ResponseWriter, status int) {
-	if status == http.StatusMethodNotAllowed {
+	switch status {
+	case http.StatusMethodNotAllowed:
 		writeFailure(w, status, "method_not_allowed", "method not allowed on this endpoint")
+		return
+	case http.StatusBadRequest:
+		writeFailure(w, status, "invalid_request", httpapi.MalformedURL)
 		return
 	}
 	writeFailure(w, http.StatusNotFound, "not_found", "no such endpoint")

@@ -89,8 +89,11 @@ func writeError(w http.ResponseWriter, status int, code, desc string) {
 // family in its error style.
 func WriteStatus(w http.ResponseWriter, status int) {
 	desc := "no such endpoint"
-	if status == http.StatusMethodNotAllowed {
+	switch status {
+	case http.StatusMethodNotAllowed:
 		desc = "method not allowed on this endpoint"
+	case http.StatusBadRequest:
+		desc = httpapi.MalformedURL
 	}
 	writeError(w, status, "invalid_request", desc)
 }

@@ -92,6 +92,8 @@ type Env struct {
 	Clock   *Clock
 	Logs    *Logs
 	DataDir string
+	// DB is the GATEHOUSE_DB the server runs on (see SQL).
+	DB string
 }
 
 // New starts a server and stops it when the test ends.
@@ -105,6 +107,9 @@ func New(t testing.TB, opts Options) *Env {
 		"GATEHOUSE_MASTER_KEY": MasterKey,
 		"GATEHOUSE_ISSUER":     "http://gatehouse.test",
 		"GATEHOUSE_LOG_LEVEL":  "debug",
+		// Test providers (fedtest) listen on 127.0.0.1; tests of the
+		// address rule set it back to false.
+		"GATEHOUSE_PROVIDER_ALLOW_INSECURE": "true",
 	}
 	if opts.Postgres {
 		env["GATEHOUSE_DB"] = pgtest.NewDatabase(t)
@@ -138,7 +143,7 @@ func New(t testing.TB, opts Options) *Env {
 		hs.Close()
 		srv.Close()
 	})
-	return &Env{T: t, Server: srv, HTTP: hs, URL: hs.URL, Clock: clock, Logs: logs, DataDir: dir}
+	return &Env{T: t, Server: srv, HTTP: hs, URL: hs.URL, Clock: clock, Logs: logs, DataDir: dir, DB: env["GATEHOUSE_DB"]}
 }
 
 // Response is a test response with its body read.

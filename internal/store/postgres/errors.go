@@ -19,6 +19,9 @@ const (
 	codeUniqueViolation      = "23505"
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
+	// A NUL byte in text (22021) or a \u0000 escape in jsonb (22P05).
+	codeCharacterNotInRepertoire = "22021"
+	codeUntranslatableCharacter  = "22P05"
 )
 
 // mapErr translates a pgx error into the store's sentinel errors, keeping
@@ -27,7 +30,8 @@ func mapErr(err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrUnavailable) {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrUnavailable) ||
+		errors.Is(err, store.ErrInvalid) {
 		return err
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -38,6 +42,8 @@ func mapErr(err error) error {
 		switch {
 		case pgErr.Code == codeUniqueViolation:
 			return fmt.Errorf("%w: %w", store.ErrConflict, err)
+		case pgErr.Code == codeCharacterNotInRepertoire || pgErr.Code == codeUntranslatableCharacter:
+			return fmt.Errorf("%w: %w", store.ErrInvalid, err)
 		case unavailableCode(pgErr.Code):
 			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 		}

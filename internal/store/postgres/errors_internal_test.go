@@ -30,10 +30,12 @@ func TestMapErr(t *testing.T) {
 		{"deadline", fmt.Errorf("query: %w", context.DeadlineExceeded), store.ErrUnavailable},
 		{"broken socket", fmt.Errorf("read: %w", io.ErrUnexpectedEOF), store.ErrUnavailable},
 		{"conn closed", fmt.Errorf("acquire: %w", pgconn.ErrConnClosed), store.ErrUnavailable},
+		{"NUL in text", pgErr("22021"), store.ErrInvalid},
+		{"NUL in jsonb", pgErr("22P05"), store.ErrInvalid},
 		{"syntax error", pgErr("42601"), nil},
 		{"check violation", pgErr("23514"), nil},
 	}
-	sentinels := []error{store.ErrNotFound, store.ErrConflict, store.ErrUnavailable}
+	sentinels := []error{store.ErrNotFound, store.ErrConflict, store.ErrUnavailable, store.ErrInvalid}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got := mapErr(tc.err)

@@ -3,11 +3,11 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gatehouse-auth/gatehouse/internal/names"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
@@ -80,7 +80,7 @@ func (s *Store) GetUserByEmail(ctx context.Context, tenantID, email string) (sto
 	}
 	defer cancel()
 	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+cols("", userColumns)+` FROM users
-		WHERE tenant_id = $1 AND email_lower = $2`, tenantID, strings.ToLower(email)))
+		WHERE tenant_id = $1 AND email_lower = $2`, tenantID, names.EmailKey(email)))
 	if err != nil {
 		return store.User{}, fmt.Errorf("get user by email: %w", mapErr(err))
 	}

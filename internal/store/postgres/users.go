@@ -3,11 +3,11 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gatehouse-auth/gatehouse/internal/names"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
@@ -34,7 +34,7 @@ func userArgs(u store.User) ([]any, error) {
 	return []any{u.TenantID, u.ID, u.Username, u.Email, u.Phone, u.DisplayName, u.AvatarURL,
 		groups, roles, attrs, u.Status, u.MustChangePassword, u.PasswordHash,
 		ts(u.CreatedAt), ts(u.UpdatedAt), ts(u.PasswordChangedAt),
-		strings.ToLower(u.Username), strings.ToLower(u.Email)}, nil
+		names.UsernameKey(u.Username), names.EmailKey(u.Email)}, nil
 }
 
 // userScan holds the raw parts of a user row until finish decodes them.
@@ -119,9 +119,10 @@ func getUser(ctx context.Context, q querier, tenantID, id string, forUpdate bool
 	return scanUser(q.QueryRow(ctx, sql, tenantID, id))
 }
 
-// GetUserByLogin finds the user whose username or email (both
-// case-insensitive) or phone equals login. Should login match several users
-// (one's username is another's email), the username match wins, then email.
+// GetUserByLogin finds the user whose stored username, username key,
+// legacy key, email (ASCII case-insensitive) or phone matches login, in
+// that order of precedence when several users match (one's username is
+// another's email).
 func (s *Store) GetUserByLogin(ctx context.Context, tenantID, login string) (store.User, error) {
 	if login == "" {
 		return store.User{}, fmt.Errorf("get user by login: %w", store.ErrNotFound)
@@ -131,14 +132,43 @@ func (s *Store) GetUserByLogin(ctx context.Context, tenantID, login string) (sto
 		return store.User{}, fmt.Errorf("get user by login: %w", err)
 	}
 	defer cancel()
+	prepared, _ := names.Username(login) // "" matches no key
 	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+cols("", userColumns)+` FROM users
-		WHERE tenant_id = $1 AND (username_lower = $2 OR email_lower = $2 OR phone = $3)
-		ORDER BY CASE WHEN username_lower = $2 THEN 0 WHEN email_lower = $2 THEN 1 ELSE 2 END
-		LIMIT 1`, tenantID, strings.ToLower(login), login))
+		WHERE tenant_id = $1 AND (username_lower = $3
+			OR (username_legacy <> 0 AND (username = $2 OR username_lower = $4))
+			OR email_lower = $5 OR phone = $2)
+		ORDER BY CASE WHEN username_legacy <> 0 AND username = $2 THEN 0 WHEN username_lower = $3 THEN 1
+			WHEN username_legacy <> 0 AND username_lower = $4 THEN 2 WHEN email_lower = $5 THEN 3 ELSE 4 END
+		LIMIT 1`, tenantID, login, prepared, names.LegacyKey(login), names.EmailKey(login)))
 	if err != nil {
 		return store.User{}, fmt.Errorf("get user by login: %w", mapErr(err))
 	}
 	return u, nil
+}
+
+// ListLegacyUsernames returns the users marked by migration 0008.
+func (s *Store) ListLegacyUsernames(ctx context.Context, tenantID string) ([]store.LegacyUsername, error) {
+	ctx, cancel, err := s.begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list legacy usernames: %w", err)
+	}
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `SELECT tenant_id, id, username, username_legacy FROM users
+		WHERE username_legacy <> 0 AND ($1 = '' OR tenant_id = $1) ORDER BY tenant_id, id`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list legacy usernames: %w", mapErr(err))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.LegacyUsername, error) {
+		var l store.LegacyUsername
+		var reason int16
+		err := r.Scan(&l.TenantID, &l.UserID, &l.Username, &reason)
+		l.Reason = legacyReason(int(reason))
+		return l, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list legacy usernames: %w", mapErr(err))
+	}
+	return out, nil
 }
 
 // Paging bounds of ListUsers.
@@ -194,7 +224,10 @@ func (s *Store) UpdateUser(ctx context.Context, tenantID, id string, fn func(*st
 		_, err = tx.Exec(ctx, `UPDATE users SET username = $3, email = $4, phone = $5,
 			display_name = $6, avatar_url = $7, groups = $8, roles = $9, attributes = $10,
 			status = $11, must_change_password = $12, password_hash = $13, created_at = $14,
-			updated_at = $15, password_changed_at = $16, username_lower = $17, email_lower = $18
+			updated_at = $15, password_changed_at = $16,
+			username_lower = CASE WHEN username = $3 THEN username_lower ELSE $17 END,
+			username_legacy = CASE WHEN username = $3 THEN username_legacy ELSE 0 END,
+			email_lower = $18
 			WHERE tenant_id = $1 AND id = $2`, args...)
 		if err != nil {
 			return err

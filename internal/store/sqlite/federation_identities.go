@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/names"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
@@ -64,7 +65,7 @@ func (s *Store) GetUserByEmail(ctx context.Context, tenantID, email string) (sto
 		return store.User{}, fmt.Errorf("get user by email: %w", store.ErrNotFound)
 	}
 	u, err := scanUser(s.reader.QueryRowContext(ctx, `SELECT `+userCols+` FROM users
-		WHERE tenant_id = ? AND email_lower = ?`, tenantID, lower(email)))
+		WHERE tenant_id = ? AND email_lower = ?`, tenantID, names.EmailKey(email)))
 	return u, wrap("get user by email", err)
 }
 

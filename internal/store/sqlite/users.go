@@ -4,9 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/names"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
@@ -51,12 +51,8 @@ func userArgs(u store.User) ([]any, error) {
 	return []any{u.TenantID, u.ID, u.Username, u.Email, u.Phone, u.DisplayName, u.AvatarURL,
 		groups, roles, attrs, u.Status, u.MustChangePassword, u.PasswordHash,
 		micros(u.CreatedAt), micros(u.UpdatedAt), micros(u.PasswordChangedAt),
-		lower(u.Username), lower(u.Email)}, nil
+		names.UsernameKey(u.Username), names.EmailKey(u.Email)}, nil
 }
-
-// lower is the case folding of usernames and emails, applied in Go so that
-// it covers all of Unicode and not just ASCII like SQLite's lower().
-func lower(s string) string { return strings.ToLower(s) }
 
 // CreateUser implements store.Store.
 func (s *Store) CreateUser(ctx context.Context, u store.User) error {
@@ -90,8 +86,12 @@ func getUser(ctx context.Context, q querier, tenantID, id string) (store.User, e
 		tenantID, id))
 }
 
-// GetUserByLogin implements store.Store. When login matches one user's
-// username and another's email or phone, the username wins, then the email.
+// GetUserByLogin implements store.Store. When login matches several users
+// (one's username is another's email), the stored name of a legacy user
+// wins, then the prepared username, a legacy key, the email and the phone.
+// A stored name equal to login is a key match for every other user (their
+// key is the prepared form of their name), so only legacy users are
+// compared by stored name, through their partial index.
 func (s *Store) GetUserByLogin(ctx context.Context, tenantID, login string) (store.User, error) {
 	if err := s.usable(); err != nil {
 		return store.User{}, err
@@ -99,12 +99,31 @@ func (s *Store) GetUserByLogin(ctx context.Context, tenantID, login string) (sto
 	if login == "" {
 		return store.User{}, fmt.Errorf("get user by login: %w", store.ErrNotFound)
 	}
-	l := lower(login)
+	prepared, _ := names.Username(login) // "" matches no key
 	u, err := scanUser(s.reader.QueryRowContext(ctx, `SELECT `+userCols+` FROM users
-		WHERE tenant_id = ?1 AND (username_lower = ?2 OR email_lower = ?2 OR phone = ?3)
-		ORDER BY CASE WHEN username_lower = ?2 THEN 0 WHEN email_lower = ?2 THEN 1 ELSE 2 END
-		LIMIT 1`, tenantID, l, login))
+		WHERE tenant_id = ?1 AND (username_lower = ?3
+			OR (username_legacy <> 0 AND (username = ?2 OR username_lower = ?4))
+			OR email_lower = ?5 OR phone = ?2)
+		ORDER BY CASE WHEN username_legacy <> 0 AND username = ?2 THEN 0 WHEN username_lower = ?3 THEN 1
+			WHEN username_legacy <> 0 AND username_lower = ?4 THEN 2 WHEN email_lower = ?5 THEN 3 ELSE 4 END
+		LIMIT 1`, tenantID, login, prepared, names.LegacyKey(login), names.EmailKey(login)))
 	return u, wrap("get user by login", err)
+}
+
+// ListLegacyUsernames implements store.Store.
+func (s *Store) ListLegacyUsernames(ctx context.Context, tenantID string) ([]store.LegacyUsername, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
+	rows, err := s.reader.QueryContext(ctx, `SELECT tenant_id, id, username, username_legacy FROM users
+		WHERE username_legacy <> 0 AND (?1 = '' OR tenant_id = ?1) ORDER BY tenant_id, id`, tenantID)
+	return collect(rows, err, "list legacy usernames", func(r scanner) (store.LegacyUsername, error) {
+		var l store.LegacyUsername
+		var reason int
+		err := r.Scan(&l.TenantID, &l.UserID, &l.Username, &reason)
+		l.Reason = legacyReason(reason)
+		return l, err
+	})
 }
 
 // ListUsers implements store.Store. Limit defaults to 100 and is capped at 1000.
@@ -143,7 +162,9 @@ func (s *Store) UpdateUser(ctx context.Context, tenantID, id string, fn func(*st
 			display_name = ?, avatar_url = ?, groups_json = ?, roles_json = ?, attributes_json = ?,
 			status = ?, must_change_password = ?, password_hash = ?,
 			created_at = ?, updated_at = ?, password_changed_at = ?,
-			username_lower = ?, email_lower = ?
+			username_lower = CASE WHEN username = ?1 THEN username_lower ELSE ?15 END,
+			username_legacy = CASE WHEN username = ?1 THEN username_legacy ELSE 0 END,
+			email_lower = ?
 			WHERE tenant_id = ? AND id = ?`, args...)
 		if err != nil {
 			return err
