@@ -42,6 +42,13 @@ var cases = []testCase{
 	{"Users/UpdateNotFound", testUserUpdateNotFound},
 	{"Users/UpdateConcurrentLosesNothing", testUserUpdateConcurrent},
 	{"Users/DeleteRevokesSessions", testUserDelete},
+	{"Users/ImportInsertsAndIsIdempotent", testImportInsertsAndIsIdempotent},
+	{"Users/ImportConflictsPerRow", testImportConflictsPerRow},
+	{"Users/ImportMatchByUsername", testImportMatchByUsername},
+	{"Users/ImportUpdateKeepsCreatedAtAndPassword", testImportUpdateKeepsCreatedAtAndPassword},
+	{"Users/ImportDryRunWritesNothing", testImportDryRunWritesNothing},
+	{"Users/ImportLargeBatch", testImportLargeBatch},
+	{"Users/ImportUnknownTenant", testImportUnknownTenant},
 
 	{"Sessions/RoundTrip", testSessionRoundTrip},
 	{"Sessions/CreateConflict", testSessionConflict},
