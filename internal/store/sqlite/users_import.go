@@ -72,11 +72,13 @@ func importExisting(ctx context.Context, c *sql.Conn, tenantID string, batch []s
 		}
 		args = append(args, string(b))
 	}
-	rows, err := c.QueryContext(ctx, `SELECT id, username_lower, email_lower, phone FROM users
-		WHERE tenant_id = ?1 AND (id IN (SELECT value FROM json_each(?2))
-			OR username_lower IN (SELECT value FROM json_each(?3))
-			OR email_lower IN (SELECT value FROM json_each(?4))
-			OR phone IN (SELECT value FROM json_each(?5)))`, args...)
+	// One indexed search per key: an OR of the four makes SQLite scan
+	// the tenant's users, which turns a large import quadratic.
+	const cols = `SELECT id, username_lower, email_lower, phone FROM users WHERE tenant_id = ?1 AND `
+	rows, err := c.QueryContext(ctx, cols+`id IN (SELECT value FROM json_each(?2))
+		UNION `+cols+`username_lower IN (SELECT value FROM json_each(?3))
+		UNION `+cols+`email_lower <> '' AND email_lower IN (SELECT value FROM json_each(?4))
+		UNION `+cols+`phone <> '' AND phone IN (SELECT value FROM json_each(?5))`, args...)
 	return collect(rows, err, "import lookup", func(r scanner) (store.UserKeys, error) {
 		var k store.UserKeys
 		err := r.Scan(&k.ID, &k.UsernameLower, &k.EmailLower, &k.Phone)
