@@ -14,6 +14,18 @@ import (
 // each, well below SQLite's limit of 32766 parameters.
 const importChunk = 200
 
+// importLookupSQL finds the users sharing a key with a batch: one indexed
+// search per key, joined with UNION ALL (duplicates are harmless). An OR of
+// the four makes SQLite scan the tenant's users, and a plain UNION lets it
+// choose a merge over the primary key, which scans too: either turns a
+// large import quadratic.
+const importLookupSQL = importLookupCols + `id IN (SELECT value FROM json_each(?2))
+	UNION ALL ` + importLookupCols + `username_lower IN (SELECT value FROM json_each(?3))
+	UNION ALL ` + importLookupCols + `email_lower <> '' AND email_lower IN (SELECT value FROM json_each(?4))
+	UNION ALL ` + importLookupCols + `phone <> '' AND phone IN (SELECT value FROM json_each(?5))`
+
+const importLookupCols = `SELECT id, username_lower, email_lower, phone FROM users WHERE tenant_id = ?1 AND `
+
 // errDryRun rolls back a dry run's transaction after its work.
 var errDryRun = errors.New("dry run")
 
@@ -72,13 +84,7 @@ func importExisting(ctx context.Context, c *sql.Conn, tenantID string, batch []s
 		}
 		args = append(args, string(b))
 	}
-	// One indexed search per key: an OR of the four makes SQLite scan
-	// the tenant's users, which turns a large import quadratic.
-	const cols = `SELECT id, username_lower, email_lower, phone FROM users WHERE tenant_id = ?1 AND `
-	rows, err := c.QueryContext(ctx, cols+`id IN (SELECT value FROM json_each(?2))
-		UNION `+cols+`username_lower IN (SELECT value FROM json_each(?3))
-		UNION `+cols+`email_lower <> '' AND email_lower IN (SELECT value FROM json_each(?4))
-		UNION `+cols+`phone <> '' AND phone IN (SELECT value FROM json_each(?5))`, args...)
+	rows, err := c.QueryContext(ctx, importLookupSQL, args...)
 	return collect(rows, err, "import lookup", func(r scanner) (store.UserKeys, error) {
 		var k store.UserKeys
 		err := r.Scan(&k.ID, &k.UsernameLower, &k.EmailLower, &k.Phone)
