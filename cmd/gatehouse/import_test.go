@@ -363,3 +363,59 @@ func TestExportImport_MovesATenant(t *testing.T) {
 		}
 	})
 }
+
+// A running server keeps answering while an import writes to its database
+// (another process, as in production): sign-ins and refreshes during the
+// import all succeed, and imported users sign in at once.
+func TestImport_ServerKeepsWorkingDuringImport(t *testing.T) {
+	bothStores(t, func(t *testing.T, pg bool) {
+		env := servertest.New(t, servertest.Options{Postgres: pg, RealClock: true})
+		env.CreateUser("", map[string]any{"username": "busy", "password": "a busy user password"})
+		argon := "$argon2id$v=19$m=256,t=2,p=2$c29tZXNhbHQ$bQk8UB/VmZZF4Oo79iDXuL5/0ttZwg2f/5U52iv1cDc"
+		var lines []any
+		for i := range 5000 {
+			lines = append(lines, map[string]any{"username": fmt.Sprintf("bulk%05d", i), "email": fmt.Sprintf("bulk%05d@example.com", i), "password_hash": argon})
+		}
+		file := writeLines(t, lines...)
+		cmd := exec.Command(binary, "import", "--file", file)
+		cmd.Dir = env.DataDir
+		cmd.Env = append(os.Environ(), "GATEHOUSE_DB="+env.Server.Config.DB, "GATEHOUSE_DATA_DIR="+env.DataDir,
+			"GATEHOUSE_ADMIN_KEY="+servertest.AdminKey, "GATEHOUSE_MASTER_KEY="+servertest.MasterKey, "GATEHOUSE_LOG_LEVEL=error")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		tk := env.Login("", "busy", "a busy user password")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		requests, refresh := 0, tk.RefreshToken
+		var runErr error
+	loop:
+		for {
+			select {
+			case runErr = <-done:
+				break loop
+			default:
+			}
+			r := env.Refresh("", refresh)
+			if r.Status != http.StatusOK {
+				t.Fatalf("refresh during the import answered %d %s", r.Status, r.Body)
+			}
+			var next servertest.Tokens
+			r.Decode(t, &next)
+			refresh = next.RefreshToken
+			if code := login(env, "busy", "a busy user password"); code != http.StatusOK {
+				t.Fatalf("sign-in during the import answered %d", code)
+			}
+			requests++
+		}
+		if runErr != nil || !strings.Contains(stdout.String(), "imported 5000, updated 0, skipped 0, failed 0") {
+			t.Fatalf("import: %v %s %s", runErr, stdout.String(), stderr.String())
+		}
+		t.Logf("%d refresh + sign-in rounds ran during the import", requests)
+		if code := login(env, "bulk04999", "password"); code != http.StatusOK {
+			t.Fatalf("imported user: sign-in answered %d", code)
+		}
+	})
+}
