@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/password"
@@ -131,20 +133,14 @@ func (s *Service) ImportUsers(ctx context.Context, tenantID string, lines []Impo
 		opts.OnConflict = store.ConflictSkip
 	}
 	results := make([]ImportResult, len(lines))
+	users := s.prepareImports(ctx, tenantID, lines, results)
 	var batch []store.ImportUser
 	var at []int // index in lines of each batch entry
-	now := s.clock.Now()
 	for i, l := range lines {
-		results[i] = ImportResult{Line: l.Line, Outcome: store.ImportFailed, Err: l.Err}
-		if l.Err != nil {
+		if results[i].Err != nil {
 			continue
 		}
-		u, err := s.prepareImport(ctx, tenantID, l, now)
-		if err != nil {
-			results[i].Err = err
-			continue
-		}
-		batch = append(batch, store.ImportUser{User: u, MatchByUsername: l.User.ID == ""})
+		batch = append(batch, store.ImportUser{User: users[i], MatchByUsername: l.User.ID == ""})
 		at = append(at, i)
 	}
 	if len(batch) == 0 {
@@ -190,6 +186,33 @@ func (s *Service) ImportUsers(ctx context.Context, tenantID string, lines []Impo
 // stop reports errors that end a run rather than fail one line.
 func stop(ctx context.Context, err error) bool {
 	return ctx.Err() != nil || errors.Is(err, store.ErrUnavailable) || errors.Is(err, store.ErrNotFound)
+}
+
+// prepareImports prepares the lines on every core at once (a plain
+// password costs an argon2id hash; the hasher bounds the concurrency) and
+// records each line's failure in results.
+func (s *Service) prepareImports(ctx context.Context, tenantID string, lines []ImportLine, results []ImportResult) []store.User {
+	users := make([]store.User, len(lines))
+	now := s.clock.Now()
+	workers := min(runtime.NumCPU(), len(lines))
+	per := (len(lines) + workers - 1) / max(workers, 1)
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(lines); lo += per {
+		hi := min(lo+per, len(lines))
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				l := lines[i]
+				results[i] = ImportResult{Line: l.Line, Outcome: store.ImportFailed, Err: l.Err}
+				if l.Err != nil {
+					continue
+				}
+				u, err := s.prepareImport(ctx, tenantID, l, now)
+				users[i], results[i].Err = u, err
+			}
+		})
+	}
+	wg.Wait()
+	return users
 }
 
 // prepareImport turns one line into a store user with CreateUser's rules,
