@@ -419,3 +419,25 @@ func TestImport_ServerKeepsWorkingDuringImport(t *testing.T) {
 		}
 	})
 }
+
+// A user the database itself refuses (PostgreSQL refuses a NUL byte in
+// text) fails alone: the other users of its batch are written.
+func TestImport_DatabaseRefusalFailsOnlyThatLine(t *testing.T) {
+	bothStores(t, func(t *testing.T, pg bool) {
+		env := servertest.New(t, servertest.Options{Postgres: pg})
+		file := writeLines(t,
+			map[string]any{"username": "before"},
+			map[string]any{"username": "nul", "display_name": "a\x00b"},
+			map[string]any{"username": "after"})
+		out, errOut, code := cli(t, env, "", "import", "--file", file)
+		ctx := context.Background()
+		for _, name := range []string{"before", "after"} {
+			if _, err := env.Server.Store.GetUserByLogin(ctx, "default", name); err != nil {
+				t.Errorf("%s, in the batch of a refused line, not imported: %v\n%s\n%s", name, err, out, errOut)
+			}
+		}
+		if pg && (code != 1 || !strings.Contains(errOut, "line 2: ") || !strings.Contains(out, "imported 2, updated 0, skipped 0, failed 1")) {
+			t.Errorf("NUL line on PostgreSQL: exit %d\n%s\n%s", code, out, errOut)
+		}
+	})
+}

@@ -149,7 +149,7 @@ func (s *Service) ImportUsers(ctx context.Context, tenantID string, lines []Impo
 	stored, err := s.store.ImportUsers(ctx, tenantID, batch, store.ImportOptions{OnConflict: opts.OnConflict, DryRun: opts.DryRun})
 	if err != nil {
 		if stop(ctx, err) {
-			return nil, fmt.Errorf("import users: %w", err)
+			return nil, err
 		}
 		// One user the database refuses (the validation let it through)
 		// fails the batch's transaction: write the batch one by one, so
@@ -161,7 +161,7 @@ func (s *Service) ImportUsers(ctx context.Context, tenantID string, lines []Impo
 			case err == nil:
 				stored[j] = r[0]
 			case stop(ctx, err):
-				return nil, fmt.Errorf("import users: %w", err)
+				return nil, err
 			default:
 				stored[j] = store.ImportResult{Outcome: store.ImportFailed, Err: fmt.Errorf("the database refused the user: %w", err)}
 			}
