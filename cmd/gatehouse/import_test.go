@@ -305,6 +305,11 @@ func TestImport_IdempotentAndConflictModes(t *testing.T) {
 		if code := login(env, "ben", "password"); code != http.StatusOK {
 			t.Fatalf("ben's password was lost by an update without one: %d", code)
 		}
+		// From stdin: the same file is still all skipped.
+		data, _ := os.ReadFile(first)
+		if out, _, code := cli(t, env, string(data), "import", "--file", "-"); code != 0 || !strings.Contains(out, "skipped 2") {
+			t.Fatalf("import from stdin: %d %s", code, out)
+		}
 		if _, _, code := cli(t, env, "", "import", "--file", first, "--on-conflict", "sometimes"); code == 0 {
 			t.Fatal("unknown --on-conflict accepted")
 		}
