@@ -49,6 +49,7 @@ var cases = []testCase{
 	{"Users/ImportDryRunWritesNothing", testImportDryRunWritesNothing},
 	{"Users/ImportLargeBatch", testImportLargeBatch},
 	{"Users/ImportUnknownTenant", testImportUnknownTenant},
+	{"Users/ImportConcurrentSameUsers", testImportConcurrentSameUsers},
 
 	{"Sessions/RoundTrip", testSessionRoundTrip},
 	{"Sessions/CreateConflict", testSessionConflict},

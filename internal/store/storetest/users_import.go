@@ -239,3 +239,57 @@ func testImportUnknownTenant(t *testing.T, s store.Store) {
 		t.Fatalf("import into an unknown tenant: %v, want ErrNotFound", err)
 	}
 }
+
+// Concurrent imports of the same users (two operators, or an import and
+// its retry) write each user once: one run inserts it, the others skip it,
+// and none fails as a whole.
+func testImportConcurrentSameUsers(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustTenant(t, s, "t1")
+	batch := make([]store.ImportUser, 200)
+	for i := range batch {
+		u := newUser("t1", fmt.Sprintf("c%04d", i), fmt.Sprintf("conc%04d", i))
+		u.Email = fmt.Sprintf("conc%04d@example.com", i)
+		batch[i] = store.ImportUser{User: u}
+	}
+	const runs = 4
+	results := make([][]store.ImportResult, runs)
+	errs := make([]error, runs)
+	start := make(chan struct{})
+	done := make(chan int, runs)
+	for r := range runs {
+		go func() {
+			<-start
+			results[r], errs[r] = s.ImportUsers(ctx, "t1", batch, store.ImportOptions{OnConflict: store.ConflictSkip})
+			done <- r
+		}()
+	}
+	close(start)
+	for range runs {
+		<-done
+	}
+	inserted := make([]int, len(batch))
+	for r := range runs {
+		if errs[r] != nil {
+			t.Fatalf("run %d: %v", r, errs[r])
+		}
+		for i, res := range results[r] {
+			switch res.Outcome {
+			case store.ImportInserted:
+				inserted[i]++
+			case store.ImportSkipped:
+			default:
+				t.Fatalf("run %d row %d: %+v", r, i, res)
+			}
+		}
+	}
+	for i, n := range inserted {
+		if n != 1 {
+			t.Fatalf("row %d inserted by %d runs, want exactly 1", i, n)
+		}
+	}
+	users, err := s.ListUsers(ctx, "t1", store.ListUsersParams{Limit: 1000})
+	if err != nil || len(users) != len(batch) {
+		t.Fatalf("%d users stored, %v", len(users), err)
+	}
+}
