@@ -35,6 +35,10 @@ var referenceVectors = []struct {
 	// passlib's documentation of passlib.hash.scrypt.
 	{"passlib scrypt docs", "password", "$scrypt$ln=16,r=8,p=1$aM15713r3Xsvxbi31lqr1Q$nFNh2CVHVjNldFVKDHDlm4CbdRSCdEBsjjJxD+iCs5E", KindScrypt},
 	{"passlib scrypt docs", "password", "$scrypt$ln=8,r=8,p=1$WKs1xljLudd6z9kbY0wpJQ$yCR4iDZYDKv+iEJj6yHY0lv/epnfB6f/w1EbXrsJOuQ", KindScrypt},
+	// RFC 7914 §11, the PBKDF2-HMAC-SHA256 test vectors (64-byte outputs),
+	// written in passlib's form (salts "salt" and "NaCl").
+	{"RFC 7914 §11 vector 1", "passwd", "$pbkdf2-sha256$1$c2FsdA$VawEblbjCJ/sFpHCJUS2BflBhSFt3gRl5oudV8INrLxJypzM8Xm2RZkWZLOdd.8xfHG4RbHjC9UJESBB06GXgw", KindPBKDF2SHA256},
+	{"RFC 7914 §11 vector 2", "Password", "$pbkdf2-sha256$80000$TmFDbA$TdzY9guYviGDDO5e8icB.WQaRBjQTAQUrv8Ih2s0q1ah1CWhIlgzVJrbhBtRybMXaicr3ruh0HhHj2Kzl/M8jQ", KindPBKDF2SHA256},
 	// passlib's documentation of pbkdf2_sha256 and its own test suite
 	// (passlib/tests/test_handlers.py, known_correct_hashes).
 	{"passlib pbkdf2 docs", "password", "$pbkdf2-sha256$6400$0ZrzXitFSGltTQnBWOsdAw$Y11AchqV4b0sUisdZd0Xr97KWoymNE0LNNrnEgY4H9M", KindPBKDF2SHA256},
