@@ -27,6 +27,8 @@ func commands() []command {
 		{"serve", "run the server", runServe},
 		{"migrate", "apply the database migrations and exit", runMigrate},
 		{"user", "manage users (user create, user delete)", runUser},
+		{"import", "import users from a JSON Lines file", runImport},
+		{"export", "export a tenant's users as JSON Lines", runExport},
 		{"keys", "manage signing keys (keys rotate)", runKeys},
 		{"ticket", "issue one-time sign-in tickets (ticket issue)", runTicket},
 		{"loadtest", "measure a running server (loadtest --mode chain|verify|login|baseline)", runLoadtest},
@@ -38,6 +40,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	var code exitCode
+	if errors.As(err, &code) {
+		os.Exit(int(code))
+	}
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0) // --help is an answer, not a failure

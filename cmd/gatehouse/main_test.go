@@ -336,7 +336,7 @@ func TestCLI(t *testing.T) {
 	if out, err := run("", "version"); err != nil || !strings.HasPrefix(out, "gatehouse ") {
 		t.Fatalf("version: %v %s", err, out)
 	}
-	for _, c := range [][]string{{"serve", "--help"}, {"migrate", "--help"}, {"user", "create", "--help"}, {"keys", "rotate", "--help"}, {"version", "--help"}} {
+	for _, c := range [][]string{{"serve", "--help"}, {"migrate", "--help"}, {"user", "create", "--help"}, {"keys", "rotate", "--help"}, {"import", "--help"}, {"export", "--help"}, {"version", "--help"}} {
 		if out, _ := run("", c...); !strings.Contains(out, "Usage: gatehouse") {
 			t.Fatalf("%v: no usage: %s", c, out)
 		}

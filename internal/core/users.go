@@ -27,9 +27,13 @@ type NewUser struct {
 	Roles              []string
 	Attributes         map[string]any
 	Password           string // plain password, hashed with argon2id
-	PasswordHash       string // or an imported argon2id/bcrypt hash
+	PasswordHash       string // or an imported hash of a kind password.Check accepts
 	MustChangePassword bool
 	Status             string
+	// CreatedAt and PasswordChangedAt keep an imported user's history;
+	// zero means now.
+	CreatedAt         time.Time
+	PasswordChangedAt time.Time
 }
 
 // UserPatch is an administrator's change to a user; nil fields stay as they are.
@@ -44,6 +48,7 @@ type UserPatch struct {
 	Groups             *[]string
 	Attributes         *map[string]any
 	Password           *string
+	PasswordHash       *string // an imported hash, as NewUser.PasswordHash
 	MustChangePassword *bool
 	PasswordChangedAt  *time.Time
 }
@@ -103,11 +108,24 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser, m Meta) (store.Use
 	if _, err := s.store.GetTenant(ctx, in.TenantID); err != nil {
 		return store.User{}, storeErr(err, "tenant")
 	}
+	u, err := s.prepareUser(ctx, in, s.clock.Now())
+	if err != nil {
+		return store.User{}, err
+	}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return store.User{}, storeErr(err, "user")
+	}
+	s.audit(ctx, event(EventUserCreated, u.TenantID, u.ID, m, nil))
+	return u, nil
+}
+
+// prepareUser validates a new user and hashes its password: everything
+// CreateUser and ImportUsers do before the store.
+func (s *Service) prepareUser(ctx context.Context, in NewUser, now time.Time) (store.User, error) {
 	username, err := PrepareUsername(in.Username)
 	if err != nil {
 		return store.User{}, err
 	}
-	now := s.clock.Now()
 	u := store.User{
 		TenantID:           in.TenantID,
 		ID:                 in.ID,
@@ -123,6 +141,13 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser, m Meta) (store.Use
 		MustChangePassword: in.MustChangePassword,
 		CreatedAt:          now,
 		UpdatedAt:          now,
+	}
+	if !in.CreatedAt.IsZero() {
+		u.CreatedAt = in.CreatedAt.UTC().Truncate(time.Microsecond)
+	}
+	changedAt := now
+	if !in.PasswordChangedAt.IsZero() {
+		changedAt = in.PasswordChangedAt.UTC().Truncate(time.Microsecond)
 	}
 	if u.ID == "" {
 		u.ID = newUserID()
@@ -149,18 +174,23 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser, m Meta) (store.Use
 		if err != nil {
 			return store.User{}, hashErr(err)
 		}
-		u.PasswordHash, u.PasswordChangedAt = h, now
+		u.PasswordHash, u.PasswordChangedAt = h, changedAt
 	case in.PasswordHash != "":
-		if !password.IsSupportedHash(in.PasswordHash) {
-			return store.User{}, invalid("password_hash must be an argon2id or bcrypt ($2a$/$2b$) hash")
+		if err := checkImportedHash(in.PasswordHash); err != nil {
+			return store.User{}, err
 		}
-		u.PasswordHash, u.PasswordChangedAt = in.PasswordHash, now
+		u.PasswordHash, u.PasswordChangedAt = in.PasswordHash, changedAt
 	}
-	if err := s.store.CreateUser(ctx, u); err != nil {
-		return store.User{}, storeErr(err, "user")
-	}
-	s.audit(ctx, event(EventUserCreated, u.TenantID, u.ID, m, nil))
 	return u, nil
+}
+
+// checkImportedHash refuses a hash Verify could not check, or whose costs
+// are outside the bounds, saying which rule failed.
+func checkImportedHash(h string) error {
+	if err := password.Check(h); err != nil {
+		return invalid("password_hash: " + strings.TrimPrefix(err.Error(), password.ErrMalformedHash.Error()+": "))
+	}
+	return nil
 }
 
 // GetUser returns a user of the tenant.
@@ -188,6 +218,15 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, id string, p UserPat
 		p.Username = &username
 	}
 	var newHash string
+	if p.Password != nil && p.PasswordHash != nil {
+		return store.User{}, invalid("give password or password_hash, not both")
+	}
+	if p.PasswordHash != nil {
+		if err := checkImportedHash(*p.PasswordHash); err != nil {
+			return store.User{}, err
+		}
+		newHash = *p.PasswordHash
+	}
 	if p.Password != nil {
 		cur, err := s.store.GetUser(ctx, tenantID, id)
 		if err != nil {

@@ -1,17 +1,22 @@
 // Package password hashes passwords with argon2id and verifies them against
-// argon2id hashes and imported bcrypt hashes. Hashing is memory-hard by
-// design, so a Hasher bounds how many hashes run at once: a login flood
-// then waits briefly or fails with ErrBusy instead of exhausting memory.
+// every kind of hash Gatehouse accepts from other systems: argon2id and
+// argon2i (PHC strings), bcrypt, scrypt and PBKDF2 (passlib's forms) and
+// Firebase's scrypt variant. Verify and NeedsRehash are the one surface
+// over all of them; every kind but current argon2id asks for a rehash after
+// a match. Stored costs are bounded (bounds.go), and hashing is memory-hard
+// by design, so a Hasher also bounds how many hashes run at once: a login
+// flood then waits briefly or fails with ErrBusy instead of exhausting
+// memory.
 package password
 
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -29,8 +34,8 @@ var (
 	ErrBusy = errors.New("password hashing is saturated")
 	// ErrTooLong means the password is longer than MaxLength bytes.
 	ErrTooLong = fmt.Errorf("password is longer than %d bytes", MaxLength)
-	// ErrMalformedHash means a stored hash is neither a valid argon2id PHC
-	// string nor a valid bcrypt hash, or its cost is out of bounds.
+	// ErrMalformedHash means a stored hash is empty, of no supported kind,
+	// malformed, or has costs out of bounds.
 	ErrMalformedHash = errors.New("malformed or unsupported password hash")
 )
 
@@ -61,6 +66,9 @@ type Hasher struct {
 	params  Params
 	slots   chan struct{}
 	maxWait time.Duration
+
+	// computed counts the expensive computations run (see Computed).
+	computed atomic.Uint64
 
 	dummyOnce sync.Once
 	dummy     string
@@ -107,6 +115,11 @@ func New(p Params, maxConcurrent int, maxWait time.Duration) *Hasher {
 	return &Hasher{params: p, slots: make(chan struct{}, maxConcurrent), maxWait: maxWait}
 }
 
+// Computed returns how many expensive computations h has run: hashes,
+// verifications and dummy verifications alike. Tests use it to check that
+// every sign-in path does the same work.
+func (h *Hasher) Computed() uint64 { return h.computed.Load() }
+
 // Params returns the parameters new hashes are made with.
 func (h *Hasher) Params() Params { return h.params }
 
@@ -130,34 +143,50 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	return encodePHC(h.params, salt, key), nil
 }
 
-// Verify checks password against encoded, an argon2id PHC string or an
-// imported bcrypt hash ($2a$, $2b$, $2y$). ok reports a match; needsRehash
-// is true when the password matched but encoded should be replaced by a
-// fresh Hash: always for bcrypt, and for argon2id hashes made with
-// parameters other than h's. A malformed hash yields an error wrapping
-// ErrMalformedHash. bcrypt only ever looks at the first 72 bytes of a
-// password, so for a bcrypt hash any password sharing those 72 bytes
-// matches, exactly as in the system that produced the hash; the rehash to
-// argon2id makes every byte count from then on.
+// Verify checks password against encoded, a hash of any supported kind.
+// ok reports a match; needsRehash is true when the password matched but
+// encoded should be replaced by a fresh Hash (see NeedsRehash). An empty,
+// malformed or out-of-bounds hash yields an error wrapping
+// ErrMalformedHash, after the same work as a wrong password against a
+// current hash: a user without a password (a federated account) or with an
+// unreadable hash cannot be told apart by timing.
 func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok, needsRehash bool, err error) {
 	if len(password) > MaxLength {
 		return false, false, ErrTooLong
 	}
-	if isBcrypt(encoded) {
-		return h.verifyBcrypt(ctx, encoded, password)
-	}
-	p, salt, want, err := decodePHC(encoded)
-	if err != nil {
-		return false, false, err
+	d, derr := decode(encoded)
+	if derr != nil {
+		if err := h.VerifyDummy(ctx, password); err != nil {
+			return false, false, err
+		}
+		return false, false, derr
 	}
 	release, err := h.acquire(ctx)
 	if err != nil {
 		return false, false, err
 	}
 	defer release()
-	got := h.derive(password, salt, p)
-	ok = subtle.ConstantTimeCompare(got, want) == 1
-	return ok, ok && p != h.params, nil
+	h.computed.Add(1)
+	if h.beforeWork != nil {
+		h.beforeWork(d.argon)
+	}
+	ok, err = d.check(password)
+	if err != nil || !ok {
+		return false, false, err
+	}
+	return true, !h.current(d), nil
+}
+
+// NeedsRehash reports whether encoded should be replaced by a fresh Hash:
+// true for every kind but argon2id, for argon2id made with parameters
+// other than h's, and for anything Verify cannot read.
+func (h *Hasher) NeedsRehash(encoded string) bool {
+	d, err := decode(encoded)
+	return err != nil || !h.current(d)
+}
+
+func (h *Hasher) current(d decoded) bool {
+	return d.kind == KindArgon2id && d.argon == h.params
 }
 
 // VerifyDummy does the work of a Verify against an argon2id hash with h's
@@ -169,7 +198,23 @@ func (h *Hasher) VerifyDummy(ctx context.Context, password string) error {
 	if h.dummyErr != nil {
 		return h.dummyErr
 	}
-	_, _, err := h.Verify(ctx, h.dummy, password)
+	if len(password) > MaxLength {
+		return ErrTooLong
+	}
+	d, err := decode(h.dummy)
+	if err != nil {
+		return err
+	}
+	release, err := h.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	h.computed.Add(1)
+	if h.beforeWork != nil {
+		h.beforeWork(d.argon)
+	}
+	_, err = d.check(password)
 	return err
 }
 
@@ -186,6 +231,7 @@ func newDummy(p Params) (string, error) {
 
 // derive computes the argon2id key; the caller holds a slot.
 func (h *Hasher) derive(password string, salt []byte, p Params) []byte {
+	h.computed.Add(1)
 	if h.beforeWork != nil {
 		h.beforeWork(p)
 	}

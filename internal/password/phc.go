@@ -5,18 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-)
 
-// Bounds on argon2id parameters, for New and for stored hashes alike, so
-// that a corrupt or hostile hash cannot make Verify allocate gigabytes or
-// spin for minutes.
-const (
-	maxMemoryKiB  = 1 << 20 // 1 GiB
-	maxIterations = 64
-	minSaltLen    = 8
-	maxSaltLen    = 64
-	minKeyLen     = 16
-	maxKeyLen     = 128
+	"golang.org/x/crypto/argon2"
 )
 
 const argon2Version = 19 // 0x13, the only version golang.org/x/crypto/argon2 implements
@@ -30,69 +20,75 @@ func encodePHC(p Params, salt, key []byte) string {
 		b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
-// decodePHC parses an argon2id PHC string strictly: the fields in the order
-// encodePHC writes them, unpadded base64, parameters within bounds. The
-// returned Params carry the salt and key lengths found. Errors wrap
-// ErrMalformedHash and never quote the hash.
-func decodePHC(s string) (Params, []byte, []byte, error) {
-	var p Params
+// decodeArgon2 parses an argon2id or argon2i PHC string strictly: the
+// fields in the order encodePHC writes them, unpadded base64, parameters
+// within bounds. The returned Params carry the salt and key lengths found.
+func decodeArgon2(s string) (decoded, error) {
 	parts := strings.Split(s, "$")
-	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
-		return p, nil, nil, fmt.Errorf("%w: not an argon2id PHC string", ErrMalformedHash)
+	if len(parts) != 6 || parts[0] != "" || (parts[1] != "argon2id" && parts[1] != "argon2i") {
+		return decoded{}, fmt.Errorf("%w: not an argon2id PHC string", ErrMalformedHash)
 	}
 	if parts[2] != "v="+strconv.Itoa(argon2Version) {
-		return p, nil, nil, fmt.Errorf("%w: unsupported argon2 version", ErrMalformedHash)
+		return decoded{}, fmt.Errorf("%w: unsupported argon2 version", ErrMalformedHash)
 	}
-	m, t, par, err := parseCosts(parts[3])
+	vals, err := parseCosts(parts[3], []string{"m", "t", "p"}, []int{32, 32, 8})
 	if err != nil {
-		return p, nil, nil, err
+		return decoded{}, err
 	}
 	salt, err := b64.DecodeString(parts[4])
 	if err != nil {
-		return p, nil, nil, fmt.Errorf("%w: salt is not base64", ErrMalformedHash)
+		return decoded{}, fmt.Errorf("%w: salt is not base64", ErrMalformedHash)
 	}
 	key, err := b64.DecodeString(parts[5])
 	if err != nil {
-		return p, nil, nil, fmt.Errorf("%w: hash is not base64", ErrMalformedHash)
+		return decoded{}, fmt.Errorf("%w: hash is not base64", ErrMalformedHash)
 	}
-	p = Params{Memory: m, Iterations: t, Parallelism: par, SaltLen: uint32(len(salt)), KeyLen: uint32(len(key))}
+	p := Params{Memory: uint32(vals[0]), Iterations: uint32(vals[1]), Parallelism: uint8(vals[2]),
+		SaltLen: uint32(len(salt)), KeyLen: uint32(len(key))}
 	if err := checkParams(p); err != nil {
-		return Params{}, nil, nil, fmt.Errorf("%w: %v", ErrMalformedHash, err)
+		return decoded{}, fmt.Errorf("%w: %v", ErrMalformedHash, err)
 	}
-	return p, salt, key, nil
+	d := decoded{kind: KindArgon2id, argon: p, want: key}
+	d.derive = func(pw string) []byte {
+		return argon2.IDKey([]byte(pw), salt, p.Iterations, p.Memory, p.Parallelism, p.KeyLen)
+	}
+	if parts[1] == "argon2i" {
+		d.kind = KindArgon2i
+		d.derive = func(pw string) []byte {
+			return argon2.Key([]byte(pw), salt, p.Iterations, p.Memory, p.Parallelism, p.KeyLen)
+		}
+	}
+	return d, nil
 }
 
-// parseCosts parses "m=<KiB>,t=<passes>,p=<lanes>".
-func parseCosts(s string) (m, t uint32, p uint8, err error) {
+// parseCosts parses "a=1,b=2,..." with exactly the given names in order,
+// each an unsigned decimal of at most the given bit size.
+func parseCosts(s string, names []string, bits []int) ([]uint64, error) {
 	fields := strings.Split(s, ",")
-	names := []string{"m", "t", "p"}
+	want := strings.Join(names, ", ")
 	if len(fields) != len(names) {
-		return 0, 0, 0, fmt.Errorf("%w: want parameters m, t and p", ErrMalformedHash)
+		return nil, fmt.Errorf("%w: want parameters %s", ErrMalformedHash, want)
 	}
-	var vals [3]uint64
+	vals := make([]uint64, len(names))
 	for i, f := range fields {
 		v, ok := strings.CutPrefix(f, names[i]+"=")
 		if !ok {
-			return 0, 0, 0, fmt.Errorf("%w: want parameters m, t and p", ErrMalformedHash)
+			return nil, fmt.Errorf("%w: want parameters %s", ErrMalformedHash, want)
 		}
-		bits := 32
-		if names[i] == "p" {
-			bits = 8
-		}
-		n, err := strconv.ParseUint(v, 10, bits)
+		n, err := strconv.ParseUint(v, 10, bits[i])
 		if err != nil {
-			return 0, 0, 0, fmt.Errorf("%w: parameter %s out of range", ErrMalformedHash, names[i])
+			return nil, fmt.Errorf("%w: parameter %s out of range", ErrMalformedHash, names[i])
 		}
 		vals[i] = n
 	}
-	return uint32(vals[0]), uint32(vals[1]), uint8(vals[2]), nil
+	return vals, nil
 }
 
-// checkParams enforces the bounds on argon2id parameters.
+// checkParams enforces the bounds on argon2 parameters.
 func checkParams(p Params) error {
 	switch {
-	case p.Parallelism < 1:
-		return fmt.Errorf("parallelism %d is below 1", p.Parallelism)
+	case p.Parallelism < 1 || p.Parallelism > maxParallelism:
+		return fmt.Errorf("parallelism %d is outside [1, %d]", p.Parallelism, maxParallelism)
 	case p.Memory < 8*uint32(p.Parallelism) || p.Memory > maxMemoryKiB:
 		return fmt.Errorf("memory %d KiB is outside [8*parallelism, %d]", p.Memory, maxMemoryKiB)
 	case p.Iterations < 1 || p.Iterations > maxIterations:
@@ -103,16 +99,4 @@ func checkParams(p Params) error {
 		return fmt.Errorf("hash length %d is outside [%d, %d]", p.KeyLen, minKeyLen, maxKeyLen)
 	}
 	return nil
-}
-
-// IsSupportedHash reports whether encoded is a hash Verify can check: a
-// well-formed argon2id PHC string or bcrypt hash with costs within bounds.
-// Use it to accept imported hashes when users are created.
-func IsSupportedHash(encoded string) bool {
-	if isBcrypt(encoded) {
-		_, err := bcryptCost(encoded)
-		return err == nil
-	}
-	_, _, _, err := decodePHC(encoded)
-	return err == nil
 }

@@ -207,6 +207,7 @@ type patchUserRequest struct {
 	Groups             *[]string       `json:"groups"`
 	Attributes         *map[string]any `json:"attributes"`
 	Password           *string         `json:"password"`
+	PasswordHash       *string         `json:"password_hash"`
 	MustChangePassword *bool           `json:"must_change_password"`
 	PasswordChangedAt  *string         `json:"password_changed_at"`
 }
@@ -220,7 +221,8 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *request) {
 	p := core.UserPatch{
 		Username: req.Username, Email: req.Email, Phone: req.Phone, DisplayName: req.DisplayName,
 		AvatarURL: req.AvatarURL, Status: req.Status, Roles: req.Roles, Groups: req.Groups,
-		Attributes: req.Attributes, Password: req.Password, MustChangePassword: req.MustChangePassword,
+		Attributes: req.Attributes, Password: req.Password, PasswordHash: req.PasswordHash,
+		MustChangePassword: req.MustChangePassword,
 	}
 	if req.PasswordChangedAt != nil {
 		t, err := time.Parse(time.RFC3339, *req.PasswordChangedAt)
