@@ -16,6 +16,15 @@ type Client struct {
 	Public     bool   // no secret: limited to the grants that are safe without one
 	GrantTypes []string
 	Scopes     []string
+	// RedirectURIs are the registered redirection endpoints of the
+	// authorization code flow, matched exactly (see core.MatchRedirectURI).
+	RedirectURIs []string
+	// PostLogoutRedirectURIs are where RP-initiated logout may send the browser.
+	PostLogoutRedirectURIs []string
+	// BackchannelLogoutURI receives OIDC Back-Channel Logout tokens; empty for none.
+	BackchannelLogoutURI string
+	// RequirePAR refuses authorization requests not pushed first (RFC 9126).
+	RequirePAR bool
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 }

@@ -13,7 +13,7 @@ import (
 // sessionColumns are the columns of store.Session in scanSession's order.
 var sessionColumns = []string{"tenant_id", "id", "user_id", "client_id", "kind", "amr", "actor",
 	"ip", "user_agent", "payload", "created_at", "last_used_at", "expires_at", "auth_time",
-	"revoked_at", "reason", "scope"}
+	"revoked_at", "reason", "scope", "browser_session_id"}
 
 // sessionScan holds the raw parts of a session row until finish decodes them.
 type sessionScan struct {
@@ -27,7 +27,7 @@ func sessionDest(s *store.Session) (*sessionScan, []any) {
 	sc := &sessionScan{s: s}
 	return sc, []any{&s.TenantID, &s.ID, &s.UserID, &s.ClientID, &s.Kind, &sc.amr, &s.Actor,
 		&s.IP, &s.UserAgent, &s.Payload, tsOut(&s.CreatedAt), tsOut(&s.LastUsedAt),
-		tsOut(&s.ExpiresAt), tsOut(&s.AuthTime), tsOut(&s.RevokedAt), &s.Reason, &s.Scope}
+		tsOut(&s.ExpiresAt), tsOut(&s.AuthTime), tsOut(&s.RevokedAt), &s.Reason, &s.Scope, &s.BrowserSessionID}
 }
 
 func (sc *sessionScan) finish() error {
@@ -62,10 +62,10 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session, rt store.
 	}
 	err = s.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO sessions (`+cols("", sessionColumns)+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 			sess.TenantID, sess.ID, sess.UserID, sess.ClientID, sess.Kind, amr, sess.Actor,
 			sess.IP, sess.UserAgent, sess.Payload, ts(sess.CreatedAt), ts(sess.LastUsedAt),
-			ts(sess.ExpiresAt), ts(sess.AuthTime), ts(sess.RevokedAt), sess.Reason, sess.Scope)
+			ts(sess.ExpiresAt), ts(sess.AuthTime), ts(sess.RevokedAt), sess.Reason, sess.Scope, sess.BrowserSessionID)
 		if err != nil {
 			return err
 		}

@@ -18,14 +18,14 @@ const (
 
 // sessionCols lists the columns scanSession reads, in order.
 const sessionCols = `tenant_id, id, user_id, client_id, kind, amr_json, actor, ip, user_agent, payload,
-	created_at, last_used_at, expires_at, auth_time, revoked_at, reason, scope`
+	created_at, last_used_at, expires_at, auth_time, revoked_at, reason, scope, browser_session_id`
 
 func scanSession(r scanner) (store.Session, error) {
 	var s store.Session
 	err := r.Scan(&s.TenantID, &s.ID, &s.UserID, &s.ClientID, &s.Kind, jsonCol{&s.AMR},
 		&s.Actor, &s.IP, &s.UserAgent, &s.Payload,
 		timeCol{&s.CreatedAt}, timeCol{&s.LastUsedAt}, timeCol{&s.ExpiresAt}, timeCol{&s.AuthTime},
-		timeCol{&s.RevokedAt}, &s.Reason, &s.Scope)
+		timeCol{&s.RevokedAt}, &s.Reason, &s.Scope, &s.BrowserSessionID)
 	return s, err
 }
 
@@ -38,11 +38,11 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session, rt store.
 	}
 	err = s.write(ctx, func(c *sql.Conn) error {
 		_, err := c.ExecContext(ctx, `INSERT INTO sessions (`+sessionCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			sess.TenantID, sess.ID, sess.UserID, sess.ClientID, sess.Kind, amr,
 			sess.Actor, sess.IP, sess.UserAgent, sess.Payload,
 			micros(sess.CreatedAt), micros(sess.LastUsedAt), sess.ExpiresAt.UnixMicro(), micros(sess.AuthTime),
-			micros(sess.RevokedAt), sess.Reason, sess.Scope)
+			micros(sess.RevokedAt), sess.Reason, sess.Scope, sess.BrowserSessionID)
 		if err != nil {
 			return err
 		}
