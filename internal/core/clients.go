@@ -22,6 +22,8 @@ type NewClient struct {
 	Scopes []string
 	// Public registers a client without a secret.
 	Public bool
+	// Browser holds the redirect and logout settings.
+	Browser BrowserClientSettings
 }
 
 // ClientPatch is an administrator's change to a client; nil fields stay as
@@ -30,6 +32,7 @@ type ClientPatch struct {
 	Name       *string
 	GrantTypes *[]string
 	Scopes     *[]string
+	Browser    BrowserClientSettings
 }
 
 // IssuedClient is a client together with a secret that was just generated
@@ -50,6 +53,7 @@ const (
 
 // clientGrantTypes are the grant types a client may be allowed.
 var clientGrantTypes = []string{
+	"authorization_code",
 	"password",
 	"refresh_token",
 	"client_credentials",
@@ -78,6 +82,9 @@ func (s *Service) CreateClient(ctx context.Context, in NewClient, m Meta) (Issue
 		return IssuedClient{}, err
 	}
 	if c.Scopes, err = normaliseScopes(in.Scopes); err != nil {
+		return IssuedClient{}, err
+	}
+	if _, err = in.Browser.apply(&c); err != nil {
 		return IssuedClient{}, err
 	}
 	if err := validateClient(c); err != nil {
@@ -120,6 +127,10 @@ func (s *Service) UpdateClient(ctx context.Context, tenantID, id string, p Clien
 			return store.Client{}, err
 		}
 	}
+	// Checked before the transaction, applied inside it.
+	if _, err := p.Browser.apply(&store.Client{}); err != nil {
+		return store.Client{}, err
+	}
 	var changed []string
 	c, err := s.store.UpdateClient(ctx, tenantID, id, func(c *store.Client) error {
 		if p.Name != nil {
@@ -134,6 +145,11 @@ func (s *Service) UpdateClient(ctx context.Context, tenantID, id string, p Clien
 			c.Scopes = scopes
 			changed = append(changed, "scopes")
 		}
+		more, err := p.Browser.apply(c)
+		if err != nil {
+			return err
+		}
+		changed = append(changed, more...)
 		c.UpdatedAt = s.clock.Now()
 		return validateClient(*c)
 	})

@@ -32,6 +32,10 @@ type PasswordLogin struct {
 	// RefuseRestricted makes a sign-in whose tokens would only allow a
 	// password change fail with CodePasswordChangeRequired instead.
 	RefuseRestricted bool
+	// Browser: the sign-in of the hosted pages. Success creates a browser
+	// session (LoginResult.Browser) instead of a token session; the
+	// password state is the caller's to enforce.
+	Browser bool
 }
 
 // LoginPassword signs a user in with a password. Unknown users, wrong
@@ -106,7 +110,7 @@ func (s *Service) loginPassword(ctx context.Context, in PasswordLogin) (LoginRes
 		s.audit(ctx, event(EventLoginFailed, in.TenantID, u.ID, in.Meta, map[string]any{"reason": "password_change_required", "client_id": in.ClientID}))
 		return LoginResult{}, newError(CodePasswordChangeRequired, "the password must be changed first")
 	}
-	res, err := s.startSession(ctx, u, SessionParams{ClientID: in.ClientID, AMR: []string{"pwd"}, IP: in.IP, UserAgent: in.UserAgent,
+	res, err := s.signInSession(ctx, u, in.Browser, SessionParams{ClientID: in.ClientID, AMR: []string{"pwd"}, IP: in.IP, UserAgent: in.UserAgent,
 		Scope: in.Scope, Lifetime: in.Lifetime})
 	if err != nil {
 		return LoginResult{}, err
@@ -114,7 +118,7 @@ func (s *Service) loginPassword(ctx context.Context, in PasswordLogin) (LoginRes
 	res.Risk = &risk
 	s.rememberDevices(ctx, u, in.Meta)
 	s.audit(ctx, store.AuditEvent{Type: EventLoginSucceeded, TenantID: u.TenantID, UserID: u.ID, SessionID: res.Session.ID,
-		IP: in.IP, UserAgent: in.UserAgent, Details: map[string]any{"method": "pwd", "client_id": in.ClientID}})
+		IP: in.IP, UserAgent: in.UserAgent, Details: map[string]any{"method": "pwd", "client_id": in.ClientID, "browser": in.Browser}})
 	return res, nil
 }
 

@@ -45,6 +45,7 @@ type pendingSignIn struct {
 	IP        string          `json:"ip"`
 	UserAgent string          `json:"user_agent"`
 	Risk      *RiskAssessment `json:"risk,omitempty"`
+	Browser   bool            `json:"browser,omitempty"`
 }
 
 var (
@@ -66,7 +67,7 @@ func (p Policy) mfaMaxFailures() int { return 2 * p.LoginMaxFailures }
 // was right.
 func (s *Service) challenge(ctx context.Context, u store.User, in PasswordLogin, f userFactors, risk RiskAssessment) (LoginResult, error) {
 	now := s.clock.Now()
-	data, err := json.Marshal(pendingSignIn{ClientID: in.ClientID, AMR: []string{"pwd"}, IP: in.IP, UserAgent: in.UserAgent, Risk: &risk})
+	data, err := json.Marshal(pendingSignIn{ClientID: in.ClientID, AMR: []string{"pwd"}, IP: in.IP, UserAgent: in.UserAgent, Risk: &risk, Browser: in.Browser})
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("encode pending sign-in: %w", err)
 	}
@@ -214,7 +215,7 @@ func (s *Service) finishMFA(ctx context.Context, u store.User, ch store.MFAChall
 	if err := s.store.ResetThrottle(ctx, u.TenantID, mfaKey(u.ID)); err != nil {
 		s.log.Warn("mfa throttle not reset", "tenant", u.TenantID, "user", u.ID, "err", err)
 	}
-	res, err := s.startSession(ctx, u, SessionParams{ClientID: p.ClientID, AMR: append(p.AMR, amr), IP: p.IP, UserAgent: p.UserAgent})
+	res, err := s.signInSession(ctx, u, p.Browser, SessionParams{ClientID: p.ClientID, AMR: append(p.AMR, amr), IP: p.IP, UserAgent: p.UserAgent})
 	if err != nil {
 		return LoginResult{}, err
 	}

@@ -39,6 +39,10 @@ type Policy struct {
 	MFARiskLevel string
 	// TicketMaxTTL caps the lifetime of one-time tickets (default 5m).
 	TicketMaxTTL time.Duration
+	// BrowserSessionTTL is the idle lifetime of a browser session (default
+	// 8h); BrowserSessionMaxLifetime its absolute lifetime (default 7 days).
+	BrowserSessionTTL         time.Duration
+	BrowserSessionMaxLifetime time.Duration
 }
 
 // failureWindow is how long a failed login counts towards a lockout.

@@ -25,6 +25,11 @@ type LoginResult struct {
 	// Challenge is set, instead of tokens and a session, when the sign-in
 	// needs a second factor (complete it with VerifyMFA).
 	Challenge *Challenge
+	// Browser is set, instead of tokens and a session, by a sign-in of the
+	// hosted pages (PasswordLogin.Browser).
+	Browser *BrowserSignIn
+
+	nonce string // the ID token's nonce (authorization code flow)
 }
 
 // DefaultClientID is the client of sign-ins that name none.
@@ -43,6 +48,12 @@ type SessionParams struct {
 	Scope string
 	// Lifetime overrides the session's absolute lifetime (app sessions).
 	Lifetime time.Duration
+	// ID presets the session id (authorization codes record it first).
+	ID string
+	// BrowserSessionID links the session to the browser session that started it.
+	BrowserSessionID string
+	// AuthTime is when the user signed in, when earlier than now.
+	AuthTime time.Time
 }
 
 // startSession creates a session with its first refresh token and signs the
@@ -76,6 +87,14 @@ func (s *Service) startSession(ctx context.Context, u store.User, p SessionParam
 		LastUsedAt: now,
 		AuthTime:   now,
 		ExpiresAt:  now.Add(lifetime),
+
+		BrowserSessionID: p.BrowserSessionID,
+	}
+	if p.ID != "" {
+		sess.ID = p.ID
+	}
+	if !p.AuthTime.IsZero() {
+		sess.AuthTime = p.AuthTime
 	}
 	refresh := token.NewOpaque()
 	rt := store.RefreshToken{

@@ -325,41 +325,59 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, oldPw, newPw 
 	if oldPw == "" || newPw == "" {
 		return invalid("old_password and new_password are required")
 	}
-	u, err := s.store.GetUser(ctx, p.TenantID, p.Subject)
+	return s.changePassword(ctx, p.TenantID, p.Subject, oldPw, newPw, p.SessionID, m)
+}
+
+// changePassword sets a new password for the user, checking oldPw unless
+// it is empty (the caller proved a recent sign-in instead), and revokes
+// every session of the user but keep.
+func (s *Service) changePassword(ctx context.Context, tenantID, userID, oldPw, newPw, keep string, m Meta) error {
+	if newPw == "" {
+		return invalid("new_password is required")
+	}
+	u, err := s.store.GetUser(ctx, tenantID, userID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return errUnauthorized
 		}
 		return err
 	}
-	if len(oldPw) > maxCredentialLen {
-		return newError(CodeInvalidCredentials, "the old password is wrong")
-	}
-	ok, _, err := s.hasher.Verify(ctx, u.PasswordHash, oldPw)
-	if errors.Is(err, password.ErrBusy) {
-		return hashErr(err)
-	}
-	if err != nil || !ok {
-		return newError(CodeInvalidCredentials, "the old password is wrong")
+	if oldPw != "" {
+		if len(oldPw) > maxCredentialLen {
+			return newError(CodeInvalidCredentials, "the old password is wrong")
+		}
+		ok, _, err := s.hasher.Verify(ctx, u.PasswordHash, oldPw)
+		if errors.Is(err, password.ErrBusy) {
+			return hashErr(err)
+		}
+		if err != nil || !ok {
+			return newError(CodeInvalidCredentials, "the old password is wrong")
+		}
 	}
 	if err := s.checkPasswordPolicy(newPw, u, oldPw); err != nil {
 		return err
+	}
+	if oldPw == "" && u.PasswordHash != "" {
+		// Without the old password in hand, refuse it as the new one by hash.
+		if same, _, _ := s.hasher.Verify(ctx, u.PasswordHash, newPw); same {
+			return invalid("the new password must differ from the old one")
+		}
 	}
 	h, err := s.hasher.Hash(ctx, newPw)
 	if err != nil {
 		return hashErr(err)
 	}
 	now := s.clock.Now()
-	if _, err := s.store.UpdateUser(ctx, p.TenantID, p.Subject, func(u *store.User) error {
+	if _, err := s.store.UpdateUser(ctx, tenantID, userID, func(u *store.User) error {
 		u.PasswordHash, u.PasswordChangedAt, u.MustChangePassword, u.UpdatedAt = h, now, false, now
 		return nil
 	}); err != nil {
 		return storeErr(err, "user")
 	}
-	s.forgetUser(p.TenantID, p.Subject)
-	e := event(EventPasswordChanged, p.TenantID, p.Subject, m, nil)
-	e.SessionID = p.SessionID
+	s.forgetUser(tenantID, userID)
+	e := event(EventPasswordChanged, tenantID, userID, m, nil)
+	e.SessionID = keep
 	s.audit(ctx, e)
-	_, err = s.RevokeUserSessions(ctx, p.TenantID, p.Subject, p.SessionID, ReasonPasswordChange, m)
+	_, err = s.RevokeUserSessions(ctx, tenantID, userID, keep, ReasonPasswordChange, m)
 	return err
 }

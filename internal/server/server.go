@@ -130,21 +130,23 @@ func assemble(ctx context.Context, cfg config.Config, opts Options, st store.Sto
 // PolicyOf extracts the core's policy from the configuration.
 func PolicyOf(cfg config.Config) core.Policy {
 	return core.Policy{
-		Issuer:             cfg.Issuer,
-		AccessTTL:          cfg.AccessTokenTTL,
-		RefreshTTL:         cfg.RefreshTokenTTL,
-		SessionMaxLifetime: cfg.SessionMaxLifetime,
-		ReuseLeeway:        cfg.RefreshReuseLeeway,
-		LoginMaxFailures:   cfg.LoginMaxFailures,
-		LoginLockout:       cfg.LoginLockout,
-		IPMaxFailures:      cfg.IPMaxFailures,
-		PasswordMinLength:  cfg.PasswordMinLength,
-		PasswordMaxAge:     cfg.PasswordMaxAge,
-		PasswordWarnBefore: cfg.PasswordWarnBefore,
-		PasswordGrace:      cfg.PasswordGrace,
-		MFAMode:            cfg.MFAMode,
-		MFARiskLevel:       cfg.MFARiskLevel,
-		TicketMaxTTL:       cfg.TicketMaxTTL,
+		Issuer:                    cfg.Issuer,
+		AccessTTL:                 cfg.AccessTokenTTL,
+		RefreshTTL:                cfg.RefreshTokenTTL,
+		SessionMaxLifetime:        cfg.SessionMaxLifetime,
+		ReuseLeeway:               cfg.RefreshReuseLeeway,
+		LoginMaxFailures:          cfg.LoginMaxFailures,
+		LoginLockout:              cfg.LoginLockout,
+		IPMaxFailures:             cfg.IPMaxFailures,
+		PasswordMinLength:         cfg.PasswordMinLength,
+		PasswordMaxAge:            cfg.PasswordMaxAge,
+		PasswordWarnBefore:        cfg.PasswordWarnBefore,
+		PasswordGrace:             cfg.PasswordGrace,
+		MFAMode:                   cfg.MFAMode,
+		MFARiskLevel:              cfg.MFARiskLevel,
+		TicketMaxTTL:              cfg.TicketMaxTTL,
+		BrowserSessionTTL:         cfg.BrowserSessionTTL,
+		BrowserSessionMaxLifetime: cfg.BrowserSessionMaxLifetime,
 	}
 }
 

@@ -14,6 +14,7 @@ type patchClientRequest struct {
 	Name       *string   `json:"name"`
 	GrantTypes *[]string `json:"grant_types"`
 	Scopes     *[]string `json:"scopes"`
+	browserSettings
 }
 
 // patchClient serves PATCH /admin/clients/{id}.
@@ -24,7 +25,7 @@ func (h *Handler) patchClient(w http.ResponseWriter, r *request) {
 		return
 	}
 	c, err := h.svc.UpdateClient(r.Context(), r.tenant, r.PathValue("id"), core.ClientPatch{
-		Name: req.Name, GrantTypes: req.GrantTypes, Scopes: req.Scopes,
+		Name: req.Name, GrantTypes: req.GrantTypes, Scopes: req.Scopes, Browser: req.core(),
 	}, r.meta)
 	if err != nil {
 		h.fail(w, err)
