@@ -211,13 +211,10 @@ func (s *Service) authorizeClient(ctx context.Context, id string) (store.Client,
 }
 
 // authorizeRedirectURI validates redirect_uri against the client's
-// registration: the given one must match; an absent one is allowed only
-// when exactly one is registered.
+// registration. It is required even when one URI is registered (OpenID
+// Connect Core §3.1.2.1), so that the token request can repeat it.
 func (s *Service) authorizeRedirectURI(c store.Client, given string) (string, error) {
 	if given == "" {
-		if len(c.RedirectURIs) == 1 {
-			return c.RedirectURIs[0], nil
-		}
 		return "", showError(CodeInvalidRequest, "redirect_uri is required")
 	}
 	if !MatchRedirectURI(c.RedirectURIs, given) {

@@ -45,6 +45,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/audit", h.authed(h.audit))
 	h.registerClients(mux)
 	mux.HandleFunc("PATCH /admin/clients/{id}", h.authed(h.patchClient))
+	h.registerConsents(mux)
 }
 
 // request is an authenticated admin request.
