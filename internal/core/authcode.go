@@ -51,6 +51,14 @@ func (s *Service) authorizationCodeGrant(ctx context.Context, c store.Client, in
 	if err := checkVerifier(code.CodeChallenge, in.CodeVerifier); err != nil {
 		return TokenResult{}, err
 	}
+	// A browser signed out (or signed in again) since: the code dies with it.
+	b, err := s.store.GetBrowserSessionByID(ctx, code.TenantID, code.BrowserSessionID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !b.RevokedAt.IsZero()) {
+		return TokenResult{}, errInvalidCode
+	}
+	if err != nil {
+		return TokenResult{}, fmt.Errorf("read browser session: %w", err)
+	}
 	u, err := s.store.GetUser(ctx, c.TenantID, code.UserID)
 	if errors.Is(err, store.ErrNotFound) {
 		return TokenResult{}, errInvalidCode

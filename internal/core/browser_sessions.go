@@ -57,7 +57,7 @@ func (p Policy) browserLifetime() time.Duration {
 // startBrowserSession creates a browser session for u: a new id and a new
 // secret at every sign-in, so that a cookie set before the sign-in (by
 // anyone) is never promoted to a signed-in one.
-func (s *Service) startBrowserSession(ctx context.Context, u store.User, amr []string, m Meta) (LoginResult, error) {
+func (s *Service) startBrowserSession(ctx context.Context, u store.User, amr []string, replaces string, m Meta) (LoginResult, error) {
 	now := s.clock.Now()
 	secret := token.NewOpaque()
 	b := store.BrowserSession{
@@ -66,10 +66,10 @@ func (s *Service) startBrowserSession(ctx context.Context, u store.User, amr []s
 		ExpiresAt: now.Add(s.policy.browserLifetime()),
 	}
 	b.IdleExpiresAt = minTime(now.Add(s.policy.browserTTL()), b.ExpiresAt)
-	if err := s.store.CreateBrowserSession(ctx, b); err != nil {
+	if err := s.store.CreateBrowserSession(ctx, b, replaces); err != nil {
 		return LoginResult{}, fmt.Errorf("create browser session: %w", err)
 	}
-	e := event(EventBrowserSignIn, u.TenantID, u.ID, m, map[string]any{"browser_session": b.ID, "amr": amr})
+	e := event(EventBrowserSignIn, u.TenantID, u.ID, m, map[string]any{"browser_session": b.ID, "amr": amr, "replaces": replaces})
 	s.audit(ctx, e)
 	return LoginResult{User: u, Password: s.passwordState(u, now), Browser: &BrowserSignIn{Session: b, Cookie: secret}}, nil
 }
@@ -78,7 +78,7 @@ func (s *Service) startBrowserSession(ctx context.Context, u store.User, amr []s
 // session for the hosted pages, a token session otherwise.
 func (s *Service) signInSession(ctx context.Context, u store.User, browser bool, p SessionParams) (LoginResult, error) {
 	if browser {
-		return s.startBrowserSession(ctx, u, p.AMR, Meta{IP: p.IP, UserAgent: p.UserAgent})
+		return s.startBrowserSession(ctx, u, p.AMR, p.ReplacesBrowser, Meta{IP: p.IP, UserAgent: p.UserAgent})
 	}
 	return s.startSession(ctx, u, p)
 }

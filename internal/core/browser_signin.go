@@ -43,13 +43,17 @@ func (s *Service) pendingAt(ctx context.Context, handle, stage string) (*pending
 // (throttling, lockout, risk, second factor, disabled accounts). A refusal
 // shows the page again with a message; success sets a new browser session
 // and moves the request on.
-func (s *Service) BrowserSignIn(ctx context.Context, handle, username, password string, m Meta) (BrowserStep, error) {
+func (s *Service) BrowserSignIn(ctx context.Context, handle, cookie, username, password string, m Meta) (BrowserStep, error) {
 	pa, c, err := s.pendingAt(ctx, handle, StepSignIn)
 	if err != nil {
 		return BrowserStep{}, err
 	}
+	prev, _, err := s.browserSession(ctx, c.TenantID, cookie)
+	if err != nil {
+		return BrowserStep{}, err
+	}
 	res, err := s.LoginPassword(ctx, PasswordLogin{TenantID: c.TenantID, Username: username, Password: password,
-		ClientID: c.ID, Meta: m, CanChallenge: true, Browser: true})
+		ClientID: c.ID, Meta: m, CanChallenge: true, Browser: true, PreviousBrowser: prev})
 	if err != nil {
 		if msg, locked, ok := pageMessage(err); ok {
 			return s.page(ctx, c, pa, handle, BrowserStep{Message: msg, Locked: locked})

@@ -36,6 +36,18 @@ type PasswordLogin struct {
 	// session (LoginResult.Browser) instead of a token session; the
 	// password state is the caller's to enforce.
 	Browser bool
+	// PreviousBrowser is the live browser session the browser presented,
+	// if any: a sign-in of the same user supersedes it (its sessions move
+	// to the new one, so that logging out still ends them).
+	PreviousBrowser store.BrowserSession
+}
+
+// replacedBrowser is the browser session a sign-in of u supersedes.
+func (in PasswordLogin) replacedBrowser(u store.User) string {
+	if in.PreviousBrowser.ID != "" && in.PreviousBrowser.UserID == u.ID && in.PreviousBrowser.TenantID == u.TenantID {
+		return in.PreviousBrowser.ID
+	}
+	return ""
 }
 
 // LoginPassword signs a user in with a password. Unknown users, wrong
@@ -111,7 +123,7 @@ func (s *Service) loginPassword(ctx context.Context, in PasswordLogin) (LoginRes
 		return LoginResult{}, newError(CodePasswordChangeRequired, "the password must be changed first")
 	}
 	res, err := s.signInSession(ctx, u, in.Browser, SessionParams{ClientID: in.ClientID, AMR: []string{"pwd"}, IP: in.IP, UserAgent: in.UserAgent,
-		Scope: in.Scope, Lifetime: in.Lifetime})
+		Scope: in.Scope, Lifetime: in.Lifetime, ReplacesBrowser: in.replacedBrowser(u)})
 	if err != nil {
 		return LoginResult{}, err
 	}

@@ -46,6 +46,8 @@ type pendingSignIn struct {
 	UserAgent string          `json:"user_agent"`
 	Risk      *RiskAssessment `json:"risk,omitempty"`
 	Browser   bool            `json:"browser,omitempty"`
+	// ReplacesBrowser: see PasswordLogin.PreviousBrowser.
+	ReplacesBrowser string `json:"replaces_browser,omitempty"`
 }
 
 var (
@@ -67,7 +69,8 @@ func (p Policy) mfaMaxFailures() int { return 2 * p.LoginMaxFailures }
 // was right.
 func (s *Service) challenge(ctx context.Context, u store.User, in PasswordLogin, f userFactors, risk RiskAssessment) (LoginResult, error) {
 	now := s.clock.Now()
-	data, err := json.Marshal(pendingSignIn{ClientID: in.ClientID, AMR: []string{"pwd"}, IP: in.IP, UserAgent: in.UserAgent, Risk: &risk, Browser: in.Browser})
+	data, err := json.Marshal(pendingSignIn{ClientID: in.ClientID, AMR: []string{"pwd"}, IP: in.IP, UserAgent: in.UserAgent, Risk: &risk, Browser: in.Browser,
+		ReplacesBrowser: in.replacedBrowser(u)})
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("encode pending sign-in: %w", err)
 	}
@@ -215,7 +218,8 @@ func (s *Service) finishMFA(ctx context.Context, u store.User, ch store.MFAChall
 	if err := s.store.ResetThrottle(ctx, u.TenantID, mfaKey(u.ID)); err != nil {
 		s.log.Warn("mfa throttle not reset", "tenant", u.TenantID, "user", u.ID, "err", err)
 	}
-	res, err := s.signInSession(ctx, u, p.Browser, SessionParams{ClientID: p.ClientID, AMR: append(p.AMR, amr), IP: p.IP, UserAgent: p.UserAgent})
+	res, err := s.signInSession(ctx, u, p.Browser, SessionParams{ClientID: p.ClientID, AMR: append(p.AMR, amr), IP: p.IP, UserAgent: p.UserAgent,
+		ReplacesBrowser: p.ReplacesBrowser})
 	if err != nil {
 		return LoginResult{}, err
 	}

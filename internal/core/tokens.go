@@ -54,6 +54,8 @@ type SessionParams struct {
 	BrowserSessionID string
 	// AuthTime is when the user signed in, when earlier than now.
 	AuthTime time.Time
+	// ReplacesBrowser is the browser session a browser sign-in supersedes.
+	ReplacesBrowser string
 }
 
 // startSession creates a session with its first refresh token and signs the

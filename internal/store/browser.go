@@ -85,11 +85,17 @@ type AuthRequest struct {
 // BrowserStore keeps browser sessions, authorization codes, consents and
 // authorization requests.
 type BrowserStore interface {
-	// CreateBrowserSession inserts a browser session.
-	CreateBrowserSession(ctx context.Context, b BrowserSession) error
+	// CreateBrowserSession inserts a browser session. When replaces names
+	// a browser session of the tenant, in the same transaction every
+	// session linked to that one is linked to b instead, and that one is
+	// marked revoked (a new sign-in of the same browser supersedes it).
+	CreateBrowserSession(ctx context.Context, b BrowserSession, replaces string) error
 	// GetBrowserSession returns the browser session whose cookie hash is
 	// hash, in any state and of any tenant; ErrNotFound when unknown.
 	GetBrowserSession(ctx context.Context, hash string) (BrowserSession, error)
+	// GetBrowserSessionByID returns a browser session of the tenant by its
+	// public id, in any state; ErrNotFound when unknown.
+	GetBrowserSessionByID(ctx context.Context, tenantID, id string) (BrowserSession, error)
 	// TouchBrowserSession records a use at now and moves the idle expiry to
 	// idleExpiresAt (the caller caps it at the absolute expiry). A revoked
 	// session is left as it is. ErrNotFound when unknown.

@@ -152,3 +152,29 @@ func TestLogout_ByHintWithoutCookie(t *testing.T) {
 		t.Errorf("browser after logout by hint: %v", q)
 	}
 }
+
+func TestLogout_AfterSignInAgainEndsEarlierSessions(t *testing.T) {
+	f := newFixture(t, servertest.Options{})
+	a := f.agent(t)
+	before := f.tokens(t, a, authParams(f.client))
+	a.authorize(authParams(f.client, "prompt", "login"))
+	q := callback(t, a.signIn("alice", alicePassword), rpCallback)
+	after := f.exchange(f.client, q.Get("code"), rpCallback, verifier).JSON(t)
+	a.get("/oauth2/logout")
+	for name, tok := range map[string]map[string]any{"before the new sign-in": before, "after": after} {
+		if r := userinfo(t, f.env, tok["access_token"].(string)); r.Status != http.StatusUnauthorized {
+			t.Errorf("session from %s: %d after logout", name, r.Status)
+		}
+	}
+}
+
+func TestCode_DiesWithItsBrowserSession(t *testing.T) {
+	f := newFixture(t, servertest.Options{})
+	a := f.agent(t)
+	a.authorize(authParams(f.client))
+	q := a.signInAndAllow("alice", alicePassword)
+	a.get("/oauth2/logout")
+	if r := f.exchange(f.client, q.Get("code"), rpCallback, verifier); r.Status != http.StatusBadRequest {
+		t.Errorf("code of a signed-out browser: %d %s", r.Status, r.Body)
+	}
+}

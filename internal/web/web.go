@@ -194,7 +194,7 @@ func (h *Handler) posted(next func(w http.ResponseWriter, r *http.Request, req s
 }
 
 func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, req string) {
-	step, err := h.svc.BrowserSignIn(r.Context(), req, r.PostForm.Get("username"), r.PostForm.Get("password"), h.meta(r))
+	step, err := h.svc.BrowserSignIn(r.Context(), req, h.readCookie(r, sessionCookie), r.PostForm.Get("username"), r.PostForm.Get("password"), h.meta(r))
 	h.answer(w, r, step, err)
 }
 

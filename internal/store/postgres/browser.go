@@ -59,15 +59,37 @@ func scanBrowserSession(r scanner) (store.BrowserSession, error) {
 }
 
 // CreateBrowserSession implements store.BrowserStore.
-func (s *Store) CreateBrowserSession(ctx context.Context, b store.BrowserSession) error {
+func (s *Store) CreateBrowserSession(ctx context.Context, b store.BrowserSession, replaces string) error {
 	amr, err := jsonIn(nonNilList(b.AMR))
 	if err != nil {
 		return fmt.Errorf("create browser session: %w", err)
 	}
-	return s.exec(ctx, "create browser session", nil, `INSERT INTO browser_sessions (`+browserCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		b.TenantID, b.ID, b.Hash, b.UserID, amr, b.IP, b.UserAgent, ts(b.AuthTime), ts(b.CreatedAt),
-		ts(b.LastSeenAt), ts(b.IdleExpiresAt), ts(b.ExpiresAt), ts(b.RevokedAt))
+	err = s.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO browser_sessions (`+browserCols+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			b.TenantID, b.ID, b.Hash, b.UserID, amr, b.IP, b.UserAgent, ts(b.AuthTime), ts(b.CreatedAt),
+			ts(b.LastSeenAt), ts(b.IdleExpiresAt), ts(b.ExpiresAt), ts(b.RevokedAt))
+		if err != nil || replaces == "" {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE sessions SET browser_session_id = $3
+			WHERE tenant_id = $1 AND browser_session_id = $2`, b.TenantID, replaces, b.ID); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE browser_sessions SET revoked_at = $3
+			WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL`, b.TenantID, replaces, ts(b.CreatedAt))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create browser session: %w", mapErr(err))
+	}
+	return nil
+}
+
+// GetBrowserSessionByID implements store.BrowserStore.
+func (s *Store) GetBrowserSessionByID(ctx context.Context, tenantID, id string) (store.BrowserSession, error) {
+	return row(s, ctx, "get browser session", scanBrowserSession,
+		`SELECT `+browserCols+` FROM browser_sessions WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 }
 
 // GetBrowserSession implements store.BrowserStore.

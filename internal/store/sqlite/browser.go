@@ -22,7 +22,7 @@ func scanBrowserSession(r scanner) (store.BrowserSession, error) {
 }
 
 // CreateBrowserSession implements store.BrowserStore.
-func (s *Store) CreateBrowserSession(ctx context.Context, b store.BrowserSession) error {
+func (s *Store) CreateBrowserSession(ctx context.Context, b store.BrowserSession, replaces string) error {
 	amr, err := jsonText(nonNilList(b.AMR))
 	if err != nil {
 		return fmt.Errorf("create browser session: %w", err)
@@ -32,9 +32,28 @@ func (s *Store) CreateBrowserSession(ctx context.Context, b store.BrowserSession
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			b.TenantID, b.ID, b.Hash, b.UserID, amr, b.IP, b.UserAgent, micros(b.AuthTime), micros(b.CreatedAt),
 			micros(b.LastSeenAt), b.IdleExpiresAt.UnixMicro(), b.ExpiresAt.UnixMicro(), micros(b.RevokedAt))
+		if err != nil || replaces == "" {
+			return err
+		}
+		if _, err := c.ExecContext(ctx, `UPDATE sessions SET browser_session_id = ?
+			WHERE tenant_id = ? AND browser_session_id = ?`, b.ID, b.TenantID, replaces); err != nil {
+			return err
+		}
+		_, err = c.ExecContext(ctx, `UPDATE browser_sessions SET revoked_at = ?
+			WHERE tenant_id = ? AND id = ? AND revoked_at IS NULL`, micros(b.CreatedAt), b.TenantID, replaces)
 		return err
 	})
 	return wrap("create browser session", err)
+}
+
+// GetBrowserSessionByID implements store.BrowserStore.
+func (s *Store) GetBrowserSessionByID(ctx context.Context, tenantID, id string) (store.BrowserSession, error) {
+	if err := s.usable(); err != nil {
+		return store.BrowserSession{}, err
+	}
+	b, err := scanBrowserSession(s.reader.QueryRowContext(ctx, `SELECT `+browserCols+` FROM browser_sessions
+		WHERE tenant_id = ? AND id = ?`, tenantID, id))
+	return b, wrap("get browser session", err)
 }
 
 // GetBrowserSession implements store.BrowserStore.

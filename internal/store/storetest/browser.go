@@ -20,6 +20,7 @@ var browserCases = []testCase{
 	{"Browser/ClientFieldsRoundTrip", testClientBrowserFields},
 	{"Browser/SessionRoundTripAndTouch", testBrowserSessionRoundTrip},
 	{"Browser/EndRevokesLinkedSessions", testBrowserSessionEnd},
+	{"Browser/ReplaceMovesLinkedSessions", testBrowserSessionReplace},
 	{"Browser/AuthCodeSingleUse", testAuthCodeSingleUse},
 	{"Browser/AuthCodeConcurrentOneWinner", testAuthCodeConcurrent},
 	{"Browser/Consents", testConsents},
@@ -71,10 +72,10 @@ func testBrowserSessionRoundTrip(t *testing.T, s store.Store) {
 	mustTenant(t, s, "t1")
 	mustUser(t, s, newUser("t1", "u1", "alice"))
 	b := newBrowserSession("t1", "b1", "u1", base.Add(250*time.Microsecond))
-	if err := s.CreateBrowserSession(ctx, b); err != nil {
+	if err := s.CreateBrowserSession(ctx, b, ""); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, "duplicate", s.CreateBrowserSession(ctx, b), store.ErrConflict)
+	wantErr(t, "duplicate", s.CreateBrowserSession(ctx, b, ""), store.ErrConflict)
 	got, err := s.GetBrowserSession(ctx, b.Hash)
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +106,7 @@ func testBrowserSessionEnd(t *testing.T, s store.Store) {
 	mustTenant(t, s, "t1")
 	mustUser(t, s, newUser("t1", "u1", "alice"))
 	b := newBrowserSession("t1", "b1", "u1", base)
-	if err := s.CreateBrowserSession(ctx, b); err != nil {
+	if err := s.CreateBrowserSession(ctx, b, ""); err != nil {
 		t.Fatal(err)
 	}
 	linked := []string{"s1", "s2"}
@@ -325,5 +326,40 @@ func testAuthRequestConcurrent(t *testing.T, s store.Store) {
 	wg.Wait()
 	if wins.Load() != 1 {
 		t.Errorf("%d winners, want 1", wins.Load())
+	}
+}
+
+func testBrowserSessionReplace(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustTenant(t, s, "t1")
+	mustUser(t, s, newUser("t1", "u1", "alice"))
+	old := newBrowserSession("t1", "b1", "u1", base)
+	if err := s.CreateBrowserSession(ctx, old, ""); err != nil {
+		t.Fatal(err)
+	}
+	sess := newSession("t1", "s1", "u1", base)
+	sess.BrowserSessionID = "b1"
+	mustSession(t, s, sess, newToken(hashOf("rt-s1"), base))
+	later := base.Add(time.Minute)
+	b2 := newBrowserSession("t1", "b2", "u1", later)
+	if err := s.CreateBrowserSession(ctx, b2, "b1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustGetSession(t, s, "t1", "s1"); got.BrowserSessionID != "b2" {
+		t.Errorf("linked to %q, want b2", got.BrowserSessionID)
+	}
+	got, err := s.GetBrowserSessionByID(ctx, "t1", "b1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameTime(t, "replaced RevokedAt", got.RevokedAt, later)
+	if got, err := s.GetBrowserSessionByID(ctx, "t1", "b2"); err != nil || got.Hash != b2.Hash || !got.RevokedAt.IsZero() {
+		t.Errorf("GetBrowserSessionByID(b2) = %+v, %v", got, err)
+	}
+	_, err = s.GetBrowserSessionByID(ctx, "t2", "b2")
+	wantErr(t, "other tenant", err, store.ErrNotFound)
+	ended, err := s.EndBrowserSession(ctx, "t1", "b2", later.Add(time.Minute), "logout")
+	if err != nil || len(ended) != 1 || ended[0].ID != "s1" {
+		t.Errorf("ending the new one ends the moved session: %v, %v", ended, err)
 	}
 }
