@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/token"
@@ -231,6 +232,13 @@ func (s *Service) validateAuthorize(c store.Client, p AuthorizeParams, redirect 
 	r := authzRequest{TenantID: c.TenantID, ClientID: c.ID, RedirectURI: redirect, ResponseMode: ResponseModeQuery, MaxAge: -1}
 	if len(p.State) <= maxStateLen {
 		r.State = p.State
+	}
+	for _, v := range []string{p.ResponseType, p.ResponseMode, p.Scope, p.State, p.Nonce, p.CodeChallenge,
+		p.CodeChallengeMethod, p.Prompt, p.MaxAge, p.LoginHint} {
+		if strings.ContainsRune(v, 0) || !utf8.ValidString(v) {
+			r.State = ""
+			return r, CodeInvalidRequest, "the request contains an invalid character"
+		}
 	}
 	switch p.ResponseMode {
 	case "", ResponseModeQuery:

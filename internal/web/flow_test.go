@@ -352,3 +352,24 @@ func TestBrowserSession_IdleAndAbsoluteLifetime(t *testing.T) {
 		t.Errorf("idle past the TTL: %v", q)
 	}
 }
+
+// Bad input is refused as on SQLite, never a 500: a NUL byte in a form
+// field or a pushed parameter.
+func TestBadInput_NULRefused(t *testing.T) {
+	for _, pg := range []bool{false, true} {
+		f := newFixture(t, servertest.Options{Postgres: pg})
+		a := f.agent(t)
+		a.authorize(authParams(f.client))
+		if p := a.signIn("ali\x00ce", alicePassword); p.Status != http.StatusBadRequest {
+			t.Errorf("postgres=%v: NUL in the username: %d", pg, p.Status)
+		}
+		v := authParams(f.client, "nonce", "n\x00n")
+		v.Del("client_id")
+		if r := f.env.OAuth2("/oauth2/par", &f.client, v); r.Status != http.StatusBadRequest {
+			t.Errorf("postgres=%v: NUL in a pushed nonce: %d %s", pg, r.Status, r.Body)
+		}
+		if p := f.agent(t).authorize(authParams(f.client, "state", "s\x00")); p.Status != http.StatusBadRequest {
+			t.Errorf("postgres=%v: NUL in state: %d", pg, p.Status)
+		}
+	}
+}

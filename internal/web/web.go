@@ -183,6 +183,10 @@ func (h *Handler) posted(next func(w http.ResponseWriter, r *http.Request, req s
 			h.showError(w, r, http.StatusBadRequest, "The form could not be read.")
 			return
 		}
+		if bad := badParams(r.PostForm); bad != "" {
+			h.showError(w, r, http.StatusBadRequest, bad)
+			return
+		}
 		req := r.PostForm.Get("req")
 		binding := h.readCookie(r, csrfCookie)
 		if binding == "" || !h.svc.CheckCSRF(binding+"|"+req, r.PostForm.Get("csrf")) {
