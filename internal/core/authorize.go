@@ -146,6 +146,9 @@ type pendingAuthz struct {
 	BrowserSessionID string `json:"browser_session_id,omitempty"`
 	// Consented: the user allowed this request on the consent page.
 	Consented bool `json:"consented,omitempty"`
+	// Binding is the hash of the random cookie of the browser that sent
+	// the request: only that browser may continue it.
+	Binding string `json:"binding"`
 }
 
 // showError is an authorization error that must not be redirected: the
@@ -166,7 +169,7 @@ func (s *Service) redirectError(r authzRequest, code, desc string) BrowserStep {
 // unknown client or a redirect_uri that does not match is an error to show
 // (never redirected); every later error is a StepRedirect to the validated
 // redirect_uri. A signed-in browser that needs no page gets its code at once.
-func (s *Service) Authorize(ctx context.Context, p AuthorizeParams, cookie string, m Meta) (BrowserStep, error) {
+func (s *Service) Authorize(ctx context.Context, p AuthorizeParams, cookie, binding string, m Meta) (BrowserStep, error) {
 	c, err := s.authorizeClient(ctx, p.ClientID)
 	if err != nil {
 		return BrowserStep{}, err
@@ -189,7 +192,7 @@ func (s *Service) Authorize(ctx context.Context, p AuthorizeParams, cookie strin
 	if c.RequirePAR && !pushed {
 		return s.redirectError(r, CodeInvalidRequest, "this client must push its authorization requests (PAR) first"), nil
 	}
-	return s.proceed(ctx, c, &pendingAuthz{Req: r}, "", cookie, m)
+	return s.proceed(ctx, c, &pendingAuthz{Req: r, Binding: token.HashOpaque(binding)}, "", cookie, m)
 }
 
 // authorizeClient finds the client of an authorization request; a missing
@@ -378,6 +381,11 @@ func (s *Service) finish(ctx context.Context, handle string, step BrowserStep) (
 	return step, nil
 }
 
+// errOtherBrowser refuses a pending request reached from another browser
+// than the one that started it: a sign-in link cannot be handed to
+// someone else.
+var errOtherBrowser = showError(CodeInvalidRequest, "this sign-in was started in another browser; go back to the application and start again")
+
 var errRequestExpired = showError(CodeInvalidRequest, "this sign-in request has expired or was already completed; go back to the application and start again")
 
 // page stores the pending request (creating it when handle is empty) and
@@ -409,7 +417,7 @@ func (s *Service) page(ctx context.Context, c store.Client, pa *pendingAuthz, ha
 }
 
 // pending loads a pending request and its client.
-func (s *Service) pending(ctx context.Context, handle string) (*pendingAuthz, store.Client, error) {
+func (s *Service) pending(ctx context.Context, handle, binding string) (*pendingAuthz, store.Client, error) {
 	if handle == "" || len(handle) > maxOpaqueLen {
 		return nil, store.Client{}, errRequestExpired
 	}
@@ -424,6 +432,9 @@ func (s *Service) pending(ctx context.Context, handle string) (*pendingAuthz, st
 	if err := json.Unmarshal(ar.Data, &pa); err != nil {
 		return nil, store.Client{}, fmt.Errorf("decode pending request: %w", err)
 	}
+	if !token.Equal(pa.Binding, token.HashOpaque(binding)) {
+		return nil, store.Client{}, errOtherBrowser
+	}
 	c, err := s.lookupClient(ctx, pa.Req.ClientID, s.clock.Now())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, store.Client{}, showError(CodeInvalidClient, "the client no longer exists")
@@ -436,8 +447,8 @@ func (s *Service) pending(ctx context.Context, handle string) (*pendingAuthz, st
 
 // BrowserRequest returns the page a pending request waits on (a page
 // reloaded, or reached again by the back button).
-func (s *Service) BrowserRequest(ctx context.Context, handle, cookie string, m Meta) (BrowserStep, error) {
-	pa, c, err := s.pending(ctx, handle)
+func (s *Service) BrowserRequest(ctx context.Context, handle, binding, cookie string, m Meta) (BrowserStep, error) {
+	pa, c, err := s.pending(ctx, handle, binding)
 	if err != nil {
 		return BrowserStep{}, err
 	}

@@ -27,8 +27,8 @@ const (
 var challengeAAD = []byte("browser-mfa-challenge")
 
 // pendingAt loads a pending request and checks that it waits on stage.
-func (s *Service) pendingAt(ctx context.Context, handle, stage string) (*pendingAuthz, store.Client, error) {
-	pa, c, err := s.pending(ctx, handle)
+func (s *Service) pendingAt(ctx context.Context, handle, binding, stage string) (*pendingAuthz, store.Client, error) {
+	pa, c, err := s.pending(ctx, handle, binding)
 	if err != nil {
 		return nil, store.Client{}, err
 	}
@@ -43,8 +43,8 @@ func (s *Service) pendingAt(ctx context.Context, handle, stage string) (*pending
 // (throttling, lockout, risk, second factor, disabled accounts). A refusal
 // shows the page again with a message; success sets a new browser session
 // and moves the request on.
-func (s *Service) BrowserSignIn(ctx context.Context, handle, cookie, username, password string, m Meta) (BrowserStep, error) {
-	pa, c, err := s.pendingAt(ctx, handle, StepSignIn)
+func (s *Service) BrowserSignIn(ctx context.Context, handle, binding, cookie, username, password string, m Meta) (BrowserStep, error) {
+	pa, c, err := s.pendingAt(ctx, handle, binding, StepSignIn)
 	if err != nil {
 		return BrowserStep{}, err
 	}
@@ -107,8 +107,8 @@ func pageMessage(err error) (msg string, locked, ok bool) {
 // BrowserMFA checks the code of the second-factor page through VerifyMFA:
 // a TOTP code (digits) or a recovery code. A challenge that ended (too
 // many wrong codes, expired) sends the browser back to the sign-in page.
-func (s *Service) BrowserMFA(ctx context.Context, handle, code string, m Meta) (BrowserStep, error) {
-	pa, c, err := s.pendingAt(ctx, handle, StepMFA)
+func (s *Service) BrowserMFA(ctx context.Context, handle, binding, code string, m Meta) (BrowserStep, error) {
+	pa, c, err := s.pendingAt(ctx, handle, binding, StepMFA)
 	if err != nil {
 		return BrowserStep{}, err
 	}
@@ -154,8 +154,8 @@ func isDigits(s string) bool {
 // BrowserChangePassword serves the forced password change page: the
 // browser signed in moments ago (within browserReauthMaxAge), which stands
 // for the old password. The change itself is ChangePassword's.
-func (s *Service) BrowserChangePassword(ctx context.Context, handle, cookie, newPassword string, m Meta) (BrowserStep, error) {
-	pa, c, err := s.pendingAt(ctx, handle, StepPassword)
+func (s *Service) BrowserChangePassword(ctx context.Context, handle, binding, cookie, newPassword string, m Meta) (BrowserStep, error) {
+	pa, c, err := s.pendingAt(ctx, handle, binding, StepPassword)
 	if err != nil {
 		return BrowserStep{}, err
 	}
@@ -205,8 +205,8 @@ func (s *Service) consentNeeded(ctx context.Context, c store.Client, u store.Use
 // BrowserConsent records the decision of the consent page: allow
 // remembers the scopes (added to what was allowed before) and issues the
 // code; deny answers access_denied.
-func (s *Service) BrowserConsent(ctx context.Context, handle, cookie string, allow bool, m Meta) (BrowserStep, error) {
-	pa, c, err := s.pendingAt(ctx, handle, StepConsent)
+func (s *Service) BrowserConsent(ctx context.Context, handle, binding, cookie string, allow bool, m Meta) (BrowserStep, error) {
+	pa, c, err := s.pendingAt(ctx, handle, binding, StepConsent)
 	if err != nil {
 		return BrowserStep{}, err
 	}

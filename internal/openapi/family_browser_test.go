@@ -31,11 +31,15 @@ func exerciseBrowser(t *testing.T, env *servertest.Env, check checkFunc) {
 		"scope": {"openid"}, "state": {"s"}, "code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])},
 		"code_challenge_method": {"S256"}}
 	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+	// The browser's own random cookie, which the pending request is bound
+	// to (the client forwards it when it follows the redirect to /login).
+	browser := map[string]string{"Cookie": "gh_csrf=Zm9yLXRoZS1vcGVuYXBpLWV4ZXJjaXNlLW9ubHkxMjM0"}
+	browserForm := map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Cookie": browser["Cookie"]}
 	basic := map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Authorization": servertest.BasicAuth(c.ID, c.Secret)}
 
-	check(call{Method: "GET", Path: "/oauth2/authorize?" + params.Encode(), Want: http.StatusOK})
+	check(call{Method: "GET", Path: "/oauth2/authorize?" + params.Encode(), Header: browser, Want: http.StatusOK})
 	check(call{Method: "GET", Path: "/oauth2/authorize?client_id=nope&redirect_uri=https%3A%2F%2Frp.example%2Fcb", Want: http.StatusBadRequest})
-	check(call{Method: "POST", Path: "/oauth2/authorize", Raw: []byte(params.Encode()), Header: form, Want: http.StatusOK})
+	check(call{Method: "POST", Path: "/oauth2/authorize", Raw: []byte(params.Encode()), Header: browserForm, Want: http.StatusOK})
 	check(call{Method: "POST", Path: "/oauth2/authorize", Raw: []byte("client_id=" + c.ID + "&redirect_uri=https%3A%2F%2Fevil.example%2F"), Header: form, Want: http.StatusBadRequest})
 
 	push := url.Values{}
@@ -46,7 +50,7 @@ func exerciseBrowser(t *testing.T, env *servertest.Env, check checkFunc) {
 	}
 	r := check(call{Method: "POST", Path: "/oauth2/par", Raw: []byte(push.Encode()), Header: basic, Want: http.StatusCreated})
 	uri, _ := r.JSON(t)["request_uri"].(string)
-	check(call{Method: "GET", Path: "/oauth2/authorize?" + url.Values{"client_id": {c.ID}, "request_uri": {uri}}.Encode(), Want: http.StatusOK})
+	check(call{Method: "GET", Path: "/oauth2/authorize?" + url.Values{"client_id": {c.ID}, "request_uri": {uri}}.Encode(), Header: browser, Want: http.StatusOK})
 	check(call{Method: "GET", Path: "/oauth2/authorize?" + url.Values{"client_id": {c.ID}, "request_uri": {uri}}.Encode(), Want: http.StatusBadRequest})
 	check(call{Method: "POST", Path: "/oauth2/par", Raw: []byte("redirect_uri=https%3A%2F%2Fevil.example%2F&response_type=code"), Header: basic, Want: http.StatusBadRequest})
 	check(call{Method: "POST", Path: "/oauth2/par", Raw: []byte(push.Encode()), Header: form, Want: http.StatusUnauthorized})

@@ -373,3 +373,19 @@ func TestBadInput_NULRefused(t *testing.T) {
 		}
 	}
 }
+
+// A pending request belongs to the browser that started it: a sign-in
+// link handed to another browser does not work there.
+func TestPendingRequest_BoundToItsBrowser(t *testing.T) {
+	f := newFixture(t, servertest.Options{})
+	a := f.agent(t)
+	first := a.get("/oauth2/authorize?" + authParams(f.client).Encode())
+	other := f.agent(t)
+	p := other.get(first.Location)
+	if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "another browser") {
+		t.Fatalf("another browser: %d %s", p.Status, p.Body)
+	}
+	if p := a.get(first.Location); p.Status != http.StatusOK {
+		t.Fatalf("the browser that started it: %d", p.Status)
+	}
+}

@@ -150,7 +150,7 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		h.showError(w, r, http.StatusBadRequest, bad)
 		return
 	}
-	step, err := h.svc.Authorize(r.Context(), oauth2.AuthorizeParams(params), h.readCookie(r, sessionCookie), h.meta(r))
+	step, err := h.svc.Authorize(r.Context(), oauth2.AuthorizeParams(params), h.readCookie(r, sessionCookie), h.csrfBinding(w, r), h.meta(r))
 	h.answer(w, r, step, err)
 }
 
@@ -170,13 +170,13 @@ func badParams(v url.Values) string {
 // loginPage serves GET /login?req=…: the page the pending request waits on.
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 	req := r.URL.Query().Get("req")
-	step, err := h.svc.BrowserRequest(r.Context(), req, h.readCookie(r, sessionCookie), h.meta(r))
+	step, err := h.svc.BrowserRequest(r.Context(), req, h.readCookie(r, csrfCookie), h.readCookie(r, sessionCookie), h.meta(r))
 	h.answer(w, r, step, err)
 }
 
 // posted wraps the POST of a page: a form of bounded size whose CSRF token
 // matches this browser and the pending request, else 403.
-func (h *Handler) posted(next func(w http.ResponseWriter, r *http.Request, req string)) http.HandlerFunc {
+func (h *Handler) posted(next func(w http.ResponseWriter, r *http.Request, req, binding string)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		if !httpapi.HasContentType(r, "application/x-www-form-urlencoded") || r.ParseForm() != nil {
@@ -193,32 +193,32 @@ func (h *Handler) posted(next func(w http.ResponseWriter, r *http.Request, req s
 			h.showError(w, r, http.StatusForbidden, "This form has expired or did not come from this site. Go back to the application and start again.")
 			return
 		}
-		next(w, r, req)
+		next(w, r, req, binding)
 	}
 }
 
-func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, req string) {
-	step, err := h.svc.BrowserSignIn(r.Context(), req, h.readCookie(r, sessionCookie), r.PostForm.Get("username"), r.PostForm.Get("password"), h.meta(r))
+func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, req, binding string) {
+	step, err := h.svc.BrowserSignIn(r.Context(), req, binding, h.readCookie(r, sessionCookie), r.PostForm.Get("username"), r.PostForm.Get("password"), h.meta(r))
 	h.answer(w, r, step, err)
 }
 
-func (h *Handler) mfa(w http.ResponseWriter, r *http.Request, req string) {
-	step, err := h.svc.BrowserMFA(r.Context(), req, r.PostForm.Get("code"), h.meta(r))
+func (h *Handler) mfa(w http.ResponseWriter, r *http.Request, req, binding string) {
+	step, err := h.svc.BrowserMFA(r.Context(), req, binding, r.PostForm.Get("code"), h.meta(r))
 	h.answer(w, r, step, err)
 }
 
-func (h *Handler) password(w http.ResponseWriter, r *http.Request, req string) {
-	step, err := h.svc.BrowserChangePassword(r.Context(), req, h.readCookie(r, sessionCookie), r.PostForm.Get("new_password"), h.meta(r))
+func (h *Handler) password(w http.ResponseWriter, r *http.Request, req, binding string) {
+	step, err := h.svc.BrowserChangePassword(r.Context(), req, binding, h.readCookie(r, sessionCookie), r.PostForm.Get("new_password"), h.meta(r))
 	h.answer(w, r, step, err)
 }
 
-func (h *Handler) consent(w http.ResponseWriter, r *http.Request, req string) {
+func (h *Handler) consent(w http.ResponseWriter, r *http.Request, req, binding string) {
 	decision := r.PostForm.Get("decision")
 	if decision != "allow" && decision != "deny" {
 		h.showError(w, r, http.StatusBadRequest, "Choose Allow or Deny.")
 		return
 	}
-	step, err := h.svc.BrowserConsent(r.Context(), req, h.readCookie(r, sessionCookie), decision == "allow", h.meta(r))
+	step, err := h.svc.BrowserConsent(r.Context(), req, binding, h.readCookie(r, sessionCookie), decision == "allow", h.meta(r))
 	h.answer(w, r, step, err)
 }
 
