@@ -326,6 +326,9 @@ func TestBrowserCookie_Attributes(t *testing.T) {
 		if !strings.HasPrefix(issuer, "https") && strings.Contains(session, "Secure") {
 			t.Errorf("%s: Secure cookie on http", issuer)
 		}
+		if hsts := p.Header.Get("Strict-Transport-Security"); (hsts != "") != strings.HasPrefix(issuer, "https") {
+			t.Errorf("%s: Strict-Transport-Security %q", issuer, hsts)
+		}
 	}
 }
 

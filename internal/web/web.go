@@ -249,7 +249,7 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	h.setCookie(w, sessionCookie, "", time.Time{})
 	if res.RedirectURL != "" {
-		pageHeaders(w, "", "")
+		h.pageHeaders(w, "", "")
 		http.Redirect(w, r, res.RedirectURL, http.StatusSeeOther)
 		return
 	}
@@ -277,7 +277,7 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request, step core.Brows
 	if r.URL.Path == oauth2.PathAuthorize {
 		// From the authorization endpoint to the page, so that a reload
 		// of the page does not repeat the request.
-		pageHeaders(w, "", "")
+		h.pageHeaders(w, "", "")
 		http.Redirect(w, r, PathLogin+"?req="+url.QueryEscape(step.RequestID), http.StatusSeeOther)
 		return
 	}
@@ -287,7 +287,7 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request, step core.Brows
 // respond sends an authorization response to the client's redirect_uri.
 func (h *Handler) respond(w http.ResponseWriter, r *http.Request, res *core.AuthResponse) {
 	if !res.FormPost {
-		pageHeaders(w, "", "")
+		h.pageHeaders(w, "", "")
 		http.Redirect(w, r, res.URL(), http.StatusSeeOther)
 		return
 	}
@@ -427,7 +427,7 @@ type scopeView struct{ Name, Text string }
 type field struct{ Name, Value string }
 
 // pageHeaders sets the headers of every answer of the hosted pages.
-func pageHeaders(w http.ResponseWriter, nonce, formAction string) {
+func (h *Handler) pageHeaders(w http.ResponseWriter, nonce, formAction string) {
 	hd := w.Header()
 	script := "'none'"
 	if nonce != "" {
@@ -444,10 +444,13 @@ func pageHeaders(w http.ResponseWriter, nonce, formAction string) {
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "no-referrer")
 	hd.Set("X-Frame-Options", "DENY")
+	if h.secure {
+		hd.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 }
 
 func (h *Handler) render(w http.ResponseWriter, status int, name string, v view, formAction string) {
-	pageHeaders(w, v.Nonce, formAction)
+	h.pageHeaders(w, v.Nonce, formAction)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	var b strings.Builder
 	if err := pages.ExecuteTemplate(&b, name, v); err != nil {
