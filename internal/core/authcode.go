@@ -73,28 +73,23 @@ func (s *Service) authorizationCodeGrant(ctx context.Context, c store.Client, in
 		return TokenResult{}, grantError(newError(CodePasswordChangeRequired, "the password must be changed first"))
 	}
 	offline := s.offline(c, code.Scope)
-	// The session is created first, under an id recorded with the code in
-	// the same conditional write that uses it: of concurrent redemptions
-	// one wins, and a replay finds the session to revoke.
-	res, err := s.startSession(ctx, u, SessionParams{ID: newRandomID(), ClientID: c.ID, AMR: code.AMR, IP: in.IP,
+	// The code is used and the session created in one conditional write:
+	// of concurrent redemptions exactly one wins, and a replay finds the
+	// session to revoke.
+	res, err := s.startSession(ctx, u, SessionParams{ClientID: c.ID, AMR: code.AMR, IP: in.IP,
 		UserAgent: in.UserAgent, Scope: code.Scope, Lifetime: s.grantLifetime(offline),
-		BrowserSessionID: code.BrowserSessionID, AuthTime: code.AuthTime})
+		BrowserSessionID: code.BrowserSessionID, AuthTime: code.AuthTime, RedeemCode: hash})
+	if errors.Is(err, store.ErrConflict) {
+		if code, gerr := s.store.GetAuthCode(ctx, hash); gerr == nil && !code.UsedAt.IsZero() {
+			return TokenResult{}, s.codeReused(ctx, code, in.Meta)
+		}
+		return TokenResult{}, errInvalidCode
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return TokenResult{}, errInvalidCode
+	}
 	if err != nil {
 		return TokenResult{}, err
-	}
-	if err := s.store.UseAuthCode(ctx, hash, res.Session.ID, now); err != nil {
-		// Lost a race against another redemption: this session was never
-		// handed out; the winner's is revoked as for any replay.
-		if _, rerr := s.store.RevokeSession(ctx, c.TenantID, res.Session.ID, now, ReasonCodeReused); rerr != nil {
-			s.log.Warn("unused session not revoked", "tenant", c.TenantID, "session", res.Session.ID, "err", rerr)
-		}
-		if errors.Is(err, store.ErrConflict) {
-			if code, gerr := s.store.GetAuthCode(ctx, hash); gerr == nil && !code.UsedAt.IsZero() {
-				return TokenResult{}, s.codeReused(ctx, code, in.Meta)
-			}
-			return TokenResult{}, errInvalidCode
-		}
-		return TokenResult{}, fmt.Errorf("use authorization code: %w", err)
 	}
 	s.audit(ctx, store.AuditEvent{Type: EventLoginSucceeded, TenantID: u.TenantID, UserID: u.ID, SessionID: res.Session.ID,
 		IP: in.IP, UserAgent: in.UserAgent, Details: map[string]any{"method": "authorization_code", "client_id": c.ID,

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -56,6 +57,11 @@ type SessionParams struct {
 	AuthTime time.Time
 	// ReplacesBrowser is the browser session a browser sign-in supersedes.
 	ReplacesBrowser string
+	// RedeemCode is the hash of the authorization code the session is
+	// issued from: it is used in the same write that creates the session
+	// (store.RedeemAuthCode), whose ErrConflict and ErrNotFound come back
+	// unwrapped.
+	RedeemCode string
 }
 
 // startSession creates a session with its first refresh token and signs the
@@ -110,7 +116,14 @@ func (s *Service) startSession(ctx context.Context, u store.User, p SessionParam
 	if kind == store.SessionApp {
 		rt.ExpiresAt = sess.ExpiresAt // app refresh tokens do not rotate: they live as long as the session
 	}
-	if err := s.store.CreateSession(ctx, sess, rt); err != nil {
+	if p.RedeemCode != "" {
+		if err := s.store.RedeemAuthCode(ctx, p.RedeemCode, now, sess, rt); err != nil {
+			if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+				return LoginResult{}, err
+			}
+			return LoginResult{}, fmt.Errorf("redeem authorization code: %w", err)
+		}
+	} else if err := s.store.CreateSession(ctx, sess, rt); err != nil {
 		return LoginResult{}, fmt.Errorf("create session: %w", err)
 	}
 	return s.issue(u, sess, refresh, newRandomID(), now)

@@ -112,11 +112,13 @@ type BrowserStore interface {
 	// GetAuthCode returns the code whose hash is hash, in any state;
 	// ErrNotFound when unknown.
 	GetAuthCode(ctx context.Context, hash string) (AuthCode, error)
-	// UseAuthCode marks the code used at now by sessionID, only if it is
-	// unused and unexpired at now; ErrConflict otherwise (used or
-	// expired), ErrNotFound when unknown. Of concurrent callers exactly one
-	// succeeds.
-	UseAuthCode(ctx context.Context, hash, sessionID string, now time.Time) error
+	// RedeemAuthCode uses the code whose hash is hash for the session sess,
+	// in one transaction: only if the code is unused and unexpired at now,
+	// it is marked used at now by sess.ID and sess is inserted with its first
+	// refresh token rt (as CreateSession). ErrConflict when the code is used
+	// or expired (nothing is written), ErrNotFound when it is unknown. Of
+	// concurrent callers exactly one succeeds.
+	RedeemAuthCode(ctx context.Context, hash string, now time.Time, sess Session, rt RefreshToken) error
 
 	// SaveConsent inserts or replaces the consent of (tenant, user, client).
 	SaveConsent(ctx context.Context, c Consent) error

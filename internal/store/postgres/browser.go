@@ -162,18 +162,32 @@ func (s *Store) GetAuthCode(ctx context.Context, hash string) (store.AuthCode, e
 	}, `SELECT `+codeCols+` FROM auth_codes WHERE code_hash = $1`, hash)
 }
 
-// UseAuthCode implements store.BrowserStore. The conditional UPDATE lets
-// exactly one of concurrent callers through.
-func (s *Store) UseAuthCode(ctx context.Context, hash, sessionID string, now time.Time) error {
-	err := s.exec(ctx, "use auth code", store.ErrConflict, `UPDATE auth_codes SET used_at = $3, session_id = $2
-		WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $3`, hash, sessionID, ts(now))
-	if err == nil {
-		return nil
+// RedeemAuthCode implements store.BrowserStore. The conditional UPDATE
+// lets exactly one of concurrent callers through.
+func (s *Store) RedeemAuthCode(ctx context.Context, hash string, now time.Time, sess store.Session, rt store.RefreshToken) error {
+	amr, err := jsonIn(sess.AMR)
+	if err != nil {
+		return fmt.Errorf("redeem auth code: amr: %w", err)
 	}
-	if _, gerr := s.GetAuthCode(ctx, hash); gerr != nil {
-		return gerr
+	err = s.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE auth_codes SET used_at = $3, session_id = $2
+			WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $3`, hash, sess.ID, ts(now))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			var one int
+			if err := tx.QueryRow(ctx, `SELECT 1 FROM auth_codes WHERE code_hash = $1`, hash).Scan(&one); err != nil {
+				return err
+			}
+			return store.ErrConflict
+		}
+		return insertSession(ctx, tx, sess, amr, rt)
+	})
+	if err != nil {
+		return fmt.Errorf("redeem auth code: %w", mapErr(err))
 	}
-	return err
+	return nil
 }
 
 // SaveConsent implements store.BrowserStore.

@@ -60,25 +60,29 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session, rt store.
 	if err != nil {
 		return fmt.Errorf("create session: amr: %w", err)
 	}
-	err = s.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO sessions (`+cols("", sessionColumns)+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
-			sess.TenantID, sess.ID, sess.UserID, sess.ClientID, sess.Kind, amr, sess.Actor,
-			sess.IP, sess.UserAgent, sess.Payload, ts(sess.CreatedAt), ts(sess.LastUsedAt),
-			ts(sess.ExpiresAt), ts(sess.AuthTime), ts(sess.RevokedAt), sess.Reason, sess.Scope, sess.BrowserSessionID)
-		if err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO refresh_tokens
-			(token_hash, tenant_id, session_id, generation, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`,
-			rt.Hash, sess.TenantID, sess.ID, rt.Generation, ts(rt.CreatedAt), ts(rt.ExpiresAt))
-		return err
-	})
+	err = s.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error { return insertSession(ctx, tx, sess, amr, rt) })
 	if err != nil {
 		return fmt.Errorf("create session: %w", mapErr(err))
 	}
 	return nil
+}
+
+// insertSession inserts a session (amr already encoded) and its first
+// refresh token in tx.
+func insertSession(ctx context.Context, tx pgx.Tx, sess store.Session, amr string, rt store.RefreshToken) error {
+	_, err := tx.Exec(ctx, `INSERT INTO sessions (`+cols("", sessionColumns)+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+		sess.TenantID, sess.ID, sess.UserID, sess.ClientID, sess.Kind, amr, sess.Actor,
+		sess.IP, sess.UserAgent, sess.Payload, ts(sess.CreatedAt), ts(sess.LastUsedAt),
+		ts(sess.ExpiresAt), ts(sess.AuthTime), ts(sess.RevokedAt), sess.Reason, sess.Scope, sess.BrowserSessionID)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO refresh_tokens
+			(token_hash, tenant_id, session_id, generation, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6)`,
+		rt.Hash, sess.TenantID, sess.ID, rt.Generation, ts(rt.CreatedAt), ts(rt.ExpiresAt))
+	return err
 }
 
 // GetSession returns the session id of the tenant; store.ErrNotFound otherwise.

@@ -164,20 +164,27 @@ func (s *Store) GetAuthCode(ctx context.Context, hash string) (store.AuthCode, e
 	return a, wrap("get auth code", err)
 }
 
-// UseAuthCode implements store.BrowserStore.
-func (s *Store) UseAuthCode(ctx context.Context, hash, sessionID string, now time.Time) error {
-	err := s.write(ctx, func(c *sql.Conn) error {
+// RedeemAuthCode implements store.BrowserStore.
+func (s *Store) RedeemAuthCode(ctx context.Context, hash string, now time.Time, sess store.Session, rt store.RefreshToken) error {
+	amr, err := jsonText(sess.AMR)
+	if err != nil {
+		return fmt.Errorf("redeem auth code: amr: %w", err)
+	}
+	err = s.write(ctx, func(c *sql.Conn) error {
 		err := execOne(ctx, c, store.ErrConflict, `UPDATE auth_codes SET used_at = ?, session_id = ?
-			WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?`, now.UnixMicro(), sessionID, hash, now.UnixMicro())
+			WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?`, now.UnixMicro(), sess.ID, hash, now.UnixMicro())
 		if errors.Is(err, store.ErrConflict) {
 			var one int
 			if e := c.QueryRowContext(ctx, `SELECT 1 FROM auth_codes WHERE code_hash = ?`, hash).Scan(&one); e != nil {
 				return e
 			}
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return insertSession(ctx, c, sess, amr, rt)
 	})
-	return wrap("use auth code", err)
+	return wrap("redeem auth code", err)
 }
 
 // SaveConsent implements store.BrowserStore.

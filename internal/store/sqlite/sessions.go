@@ -36,20 +36,24 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session, rt store.
 	if err != nil {
 		return fmt.Errorf("create session: amr: %w", err)
 	}
-	err = s.write(ctx, func(c *sql.Conn) error {
-		_, err := c.ExecContext(ctx, `INSERT INTO sessions (`+sessionCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			sess.TenantID, sess.ID, sess.UserID, sess.ClientID, sess.Kind, amr,
-			sess.Actor, sess.IP, sess.UserAgent, sess.Payload,
-			micros(sess.CreatedAt), micros(sess.LastUsedAt), sess.ExpiresAt.UnixMicro(), micros(sess.AuthTime),
-			micros(sess.RevokedAt), sess.Reason, sess.Scope, sess.BrowserSessionID)
-		if err != nil {
-			return err
-		}
-		rt.TenantID, rt.SessionID = sess.TenantID, sess.ID
-		return insertToken(ctx, c, rt)
-	})
+	err = s.write(ctx, func(c *sql.Conn) error { return insertSession(ctx, c, sess, amr, rt) })
 	return wrap("create session", err)
+}
+
+// insertSession inserts a session (amr already encoded) and its first
+// refresh token.
+func insertSession(ctx context.Context, c *sql.Conn, sess store.Session, amr string, rt store.RefreshToken) error {
+	_, err := c.ExecContext(ctx, `INSERT INTO sessions (`+sessionCols+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		sess.TenantID, sess.ID, sess.UserID, sess.ClientID, sess.Kind, amr,
+		sess.Actor, sess.IP, sess.UserAgent, sess.Payload,
+		micros(sess.CreatedAt), micros(sess.LastUsedAt), sess.ExpiresAt.UnixMicro(), micros(sess.AuthTime),
+		micros(sess.RevokedAt), sess.Reason, sess.Scope, sess.BrowserSessionID)
+	if err != nil {
+		return err
+	}
+	rt.TenantID, rt.SessionID = sess.TenantID, sess.ID
+	return insertToken(ctx, c, rt)
 }
 
 // insertToken inserts an active refresh token.

@@ -21,7 +21,7 @@ var browserCases = []testCase{
 	{"Browser/SessionRoundTripAndTouch", testBrowserSessionRoundTrip},
 	{"Browser/EndRevokesLinkedSessions", testBrowserSessionEnd},
 	{"Browser/ReplaceMovesLinkedSessions", testBrowserSessionReplace},
-	{"Browser/AuthCodeSingleUse", testAuthCodeSingleUse},
+	{"Browser/AuthCodeRedeemedOnce", testAuthCodeSingleUse},
 	{"Browser/AuthCodeConcurrentOneWinner", testAuthCodeConcurrent},
 	{"Browser/Consents", testConsents},
 	{"Browser/AuthRequests", testAuthRequests},
@@ -161,9 +161,19 @@ func newAuthCode(label string, at time.Time) store.AuthCode {
 	}
 }
 
+// redeem redeems a code for a new session sid of user u1.
+func redeem(t *testing.T, s store.Store, hash, sid string, now time.Time) error {
+	t.Helper()
+	sess := newSession("t1", sid, "u1", now)
+	sess.BrowserSessionID = "b1"
+	return s.RedeemAuthCode(t.Context(), hash, now, sess, store.RefreshToken{Hash: hashOf("rt-" + sid), TenantID: "t1",
+		SessionID: sid, Generation: 1, CreatedAt: now, ExpiresAt: now.Add(idleTTL)})
+}
+
 func testAuthCodeSingleUse(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	mustTenant(t, s, "t1")
+	mustUser(t, s, newUser("t1", "u1", "alice"))
 	a := newAuthCode("a", base)
 	if err := s.CreateAuthCode(ctx, a); err != nil {
 		t.Fatal(err)
@@ -180,10 +190,15 @@ func testAuthCodeSingleUse(t *testing.T, s store.Store) {
 	sameTime(t, "AuthTime", got.AuthTime, a.AuthTime)
 	sameTime(t, "UsedAt", got.UsedAt, time.Time{})
 	now := base.Add(10 * time.Second)
-	if err := s.UseAuthCode(ctx, a.Hash, "s1", now); err != nil {
+	if err := redeem(t, s, a.Hash, "s1", now); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, "second use", s.UseAuthCode(ctx, a.Hash, "s2", now), store.ErrConflict)
+	if got := mustGetSession(t, s, "t1", "s1"); got.BrowserSessionID != "b1" || got.UserID != "u1" {
+		t.Errorf("redeemed session = %+v", got)
+	}
+	wantErr(t, "second use", redeem(t, s, a.Hash, "s2", now), store.ErrConflict)
+	_, err = s.GetSession(ctx, "t1", "s2")
+	wantErr(t, "session of a refused redemption", err, store.ErrNotFound)
 	got, _ = s.GetAuthCode(ctx, a.Hash)
 	if got.SessionID != "s1" {
 		t.Errorf("SessionID = %q, want the first user's s1", got.SessionID)
@@ -194,14 +209,15 @@ func testAuthCodeSingleUse(t *testing.T, s store.Store) {
 	if err := s.CreateAuthCode(ctx, expired); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, "use expired", s.UseAuthCode(ctx, expired.Hash, "s3", base.Add(time.Minute)), store.ErrConflict)
-	wantErr(t, "use unknown", s.UseAuthCode(ctx, hashOf("nope"), "s3", now), store.ErrNotFound)
+	wantErr(t, "use expired", redeem(t, s, expired.Hash, "s3", base.Add(time.Minute)), store.ErrConflict)
+	wantErr(t, "use unknown", redeem(t, s, hashOf("nope"), "s4", now), store.ErrNotFound)
 	_, err = s.GetAuthCode(ctx, hashOf("nope"))
 	wantErr(t, "get unknown", err, store.ErrNotFound)
 }
 
 func testAuthCodeConcurrent(t *testing.T, s store.Store) {
 	mustTenant(t, s, "t1")
+	mustUser(t, s, newUser("t1", "u1", "alice"))
 	a := newAuthCode("c", base)
 	if err := s.CreateAuthCode(t.Context(), a); err != nil {
 		t.Fatal(err)
@@ -212,7 +228,7 @@ func testAuthCodeConcurrent(t *testing.T, s store.Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := s.UseAuthCode(t.Context(), a.Hash, "s"+string(rune('a'+i)), base.Add(time.Second))
+			err := redeem(t, s, a.Hash, "s"+string(rune('a'+i)), base.Add(time.Second))
 			switch {
 			case err == nil:
 				wins.Add(1)
