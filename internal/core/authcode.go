@@ -78,7 +78,10 @@ func (s *Service) authorizationCodeGrant(ctx context.Context, c store.Client, in
 	// session to revoke.
 	res, err := s.startSession(ctx, u, SessionParams{ClientID: c.ID, AMR: code.AMR, IP: in.IP,
 		UserAgent: in.UserAgent, Scope: code.Scope, Lifetime: s.grantLifetime(offline),
-		BrowserSessionID: code.BrowserSessionID, AuthTime: code.AuthTime, RedeemCode: hash})
+		BrowserSessionID: code.BrowserSessionID, AuthTime: code.AuthTime, RedeemCode: hash,
+		RedeemAudit: store.AuditEvent{Time: now, Type: EventLoginSucceeded, TenantID: u.TenantID, UserID: u.ID,
+			IP: in.IP, UserAgent: in.UserAgent, Details: map[string]any{"method": "authorization_code", "client_id": c.ID,
+				"browser_session": code.BrowserSessionID}}})
 	if errors.Is(err, store.ErrConflict) {
 		if code, gerr := s.store.GetAuthCode(ctx, hash); gerr == nil && !code.UsedAt.IsZero() {
 			return TokenResult{}, s.codeReused(ctx, code, in.Meta)
@@ -91,9 +94,6 @@ func (s *Service) authorizationCodeGrant(ctx context.Context, c store.Client, in
 	if err != nil {
 		return TokenResult{}, err
 	}
-	s.audit(ctx, store.AuditEvent{Type: EventLoginSucceeded, TenantID: u.TenantID, UserID: u.ID, SessionID: res.Session.ID,
-		IP: in.IP, UserAgent: in.UserAgent, Details: map[string]any{"method": "authorization_code", "client_id": c.ID,
-			"browser_session": code.BrowserSessionID}})
 	res.nonce = code.Nonce
 	return s.tokenResult(c, res, code.Scope, offline)
 }

@@ -463,15 +463,16 @@ func (s *Service) BrowserRequest(ctx context.Context, handle, binding, cookie st
 func (s *Service) issueCode(ctx context.Context, r authzRequest, b store.BrowserSession, m Meta) (BrowserStep, error) {
 	now := s.clock.Now()
 	code := token.NewOpaque()
+	ev := event(EventAuthCodeIssued, r.TenantID, b.UserID, m, map[string]any{"client_id": r.ClientID, "browser_session": b.ID, "scope": r.Scope})
+	ev.Time = now
 	err := s.store.CreateAuthCode(ctx, store.AuthCode{
 		Hash: token.HashOpaque(code), TenantID: r.TenantID, ClientID: r.ClientID, UserID: b.UserID, BrowserSessionID: b.ID,
 		RedirectURI: r.RedirectURI, Scope: r.Scope, Nonce: r.Nonce, CodeChallenge: r.CodeChallenge, AMR: b.AMR,
 		AuthTime: b.AuthTime, CreatedAt: now, ExpiresAt: now.Add(AuthCodeTTL),
-	})
+	}, ev)
 	if err != nil {
 		return BrowserStep{}, fmt.Errorf("create authorization code: %w", err)
 	}
-	s.audit(ctx, event(EventAuthCodeIssued, r.TenantID, b.UserID, m, map[string]any{"client_id": r.ClientID, "browser_session": b.ID, "scope": r.Scope}))
 	v := url.Values{"code": {code}, "iss": {s.policy.Issuer}}
 	if r.State != "" {
 		v.Set("state", r.State)

@@ -62,6 +62,8 @@ type SessionParams struct {
 	// (store.RedeemAuthCode), whose ErrConflict and ErrNotFound come back
 	// unwrapped.
 	RedeemCode string
+	// RedeemAudit is written with the redemption.
+	RedeemAudit store.AuditEvent
 }
 
 // startSession creates a session with its first refresh token and signs the
@@ -117,7 +119,7 @@ func (s *Service) startSession(ctx context.Context, u store.User, p SessionParam
 		rt.ExpiresAt = sess.ExpiresAt // app refresh tokens do not rotate: they live as long as the session
 	}
 	if p.RedeemCode != "" {
-		if err := s.store.RedeemAuthCode(ctx, p.RedeemCode, now, sess, rt); err != nil {
+		if err := s.store.RedeemAuthCode(ctx, p.RedeemCode, now, sess, rt, p.RedeemAudit); err != nil {
 			if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
 				return LoginResult{}, err
 			}

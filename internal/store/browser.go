@@ -107,18 +107,20 @@ type BrowserStore interface {
 	// ErrNotFound when unknown.
 	EndBrowserSession(ctx context.Context, tenantID, id string, now time.Time, reason string) ([]Session, error)
 
-	// CreateAuthCode inserts an authorization code.
-	CreateAuthCode(ctx context.Context, c AuthCode) error
+	// CreateAuthCode inserts an authorization code and, in the same
+	// transaction, the audit event of its issue.
+	CreateAuthCode(ctx context.Context, c AuthCode, audit AuditEvent) error
 	// GetAuthCode returns the code whose hash is hash, in any state;
 	// ErrNotFound when unknown.
 	GetAuthCode(ctx context.Context, hash string) (AuthCode, error)
 	// RedeemAuthCode uses the code whose hash is hash for the session sess,
 	// in one transaction: only if the code is unused and unexpired at now,
 	// it is marked used at now by sess.ID and sess is inserted with its first
-	// refresh token rt (as CreateSession). ErrConflict when the code is used
-	// or expired (nothing is written), ErrNotFound when it is unknown. Of
+	// refresh token rt (as CreateSession) and the audit event (its
+	// SessionID set to sess.ID). ErrConflict when the code is used or
+	// expired (nothing is written), ErrNotFound when it is unknown. Of
 	// concurrent callers exactly one succeeds.
-	RedeemAuthCode(ctx context.Context, hash string, now time.Time, sess Session, rt RefreshToken) error
+	RedeemAuthCode(ctx context.Context, hash string, now time.Time, sess Session, rt RefreshToken, audit AuditEvent) error
 
 	// SaveConsent inserts or replaces the consent of (tenant, user, client).
 	SaveConsent(ctx context.Context, c Consent) error

@@ -137,15 +137,24 @@ const codeCols = `code_hash, tenant_id, client_id, user_id, browser_session_id, 
 	code_challenge, amr, auth_time, created_at, expires_at, used_at, session_id`
 
 // CreateAuthCode implements store.BrowserStore.
-func (s *Store) CreateAuthCode(ctx context.Context, a store.AuthCode) error {
+func (s *Store) CreateAuthCode(ctx context.Context, a store.AuthCode, audit store.AuditEvent) error {
 	amr, err := jsonIn(nonNilList(a.AMR))
 	if err != nil {
 		return fmt.Errorf("create auth code: %w", err)
 	}
-	return s.exec(ctx, "create auth code", nil, `INSERT INTO auth_codes (`+codeCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-		a.Hash, a.TenantID, a.ClientID, a.UserID, a.BrowserSessionID, a.RedirectURI, a.Scope, a.Nonce,
-		a.CodeChallenge, amr, ts(a.AuthTime), ts(a.CreatedAt), ts(a.ExpiresAt), ts(a.UsedAt), a.SessionID)
+	err = s.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO auth_codes (`+codeCols+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+			a.Hash, a.TenantID, a.ClientID, a.UserID, a.BrowserSessionID, a.RedirectURI, a.Scope, a.Nonce,
+			a.CodeChallenge, amr, ts(a.AuthTime), ts(a.CreatedAt), ts(a.ExpiresAt), ts(a.UsedAt), a.SessionID); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, audit)
+	})
+	if err != nil {
+		return fmt.Errorf("create auth code: %w", mapErr(err))
+	}
+	return nil
 }
 
 // GetAuthCode implements store.BrowserStore.
@@ -164,7 +173,7 @@ func (s *Store) GetAuthCode(ctx context.Context, hash string) (store.AuthCode, e
 
 // RedeemAuthCode implements store.BrowserStore. The conditional UPDATE
 // lets exactly one of concurrent callers through.
-func (s *Store) RedeemAuthCode(ctx context.Context, hash string, now time.Time, sess store.Session, rt store.RefreshToken) error {
+func (s *Store) RedeemAuthCode(ctx context.Context, hash string, now time.Time, sess store.Session, rt store.RefreshToken, audit store.AuditEvent) error {
 	amr, err := jsonIn(sess.AMR)
 	if err != nil {
 		return fmt.Errorf("redeem auth code: amr: %w", err)
@@ -182,7 +191,11 @@ func (s *Store) RedeemAuthCode(ctx context.Context, hash string, now time.Time, 
 			}
 			return store.ErrConflict
 		}
-		return insertSession(ctx, tx, sess, amr, rt)
+		if err := insertSession(ctx, tx, sess, amr, rt); err != nil {
+			return err
+		}
+		audit.SessionID = sess.ID
+		return insertAudit(ctx, tx, audit)
 	})
 	if err != nil {
 		return fmt.Errorf("redeem auth code: %w", mapErr(err))

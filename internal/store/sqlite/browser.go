@@ -135,7 +135,7 @@ const codeCols = `code_hash, tenant_id, client_id, user_id, browser_session_id, 
 	code_challenge, amr_json, auth_time, created_at, expires_at, used_at, session_id`
 
 // CreateAuthCode implements store.BrowserStore.
-func (s *Store) CreateAuthCode(ctx context.Context, a store.AuthCode) error {
+func (s *Store) CreateAuthCode(ctx context.Context, a store.AuthCode, audit store.AuditEvent) error {
 	amr, err := jsonText(nonNilList(a.AMR))
 	if err != nil {
 		return fmt.Errorf("create auth code: %w", err)
@@ -146,7 +146,10 @@ func (s *Store) CreateAuthCode(ctx context.Context, a store.AuthCode) error {
 			a.Hash, a.TenantID, a.ClientID, a.UserID, a.BrowserSessionID, a.RedirectURI, a.Scope, a.Nonce,
 			a.CodeChallenge, amr, micros(a.AuthTime), micros(a.CreatedAt), a.ExpiresAt.UnixMicro(),
 			micros(a.UsedAt), a.SessionID)
-		return err
+		if err != nil {
+			return err
+		}
+		return insertAudit(ctx, c, audit)
 	})
 	return wrap("create auth code", err)
 }
@@ -165,7 +168,7 @@ func (s *Store) GetAuthCode(ctx context.Context, hash string) (store.AuthCode, e
 }
 
 // RedeemAuthCode implements store.BrowserStore.
-func (s *Store) RedeemAuthCode(ctx context.Context, hash string, now time.Time, sess store.Session, rt store.RefreshToken) error {
+func (s *Store) RedeemAuthCode(ctx context.Context, hash string, now time.Time, sess store.Session, rt store.RefreshToken, audit store.AuditEvent) error {
 	amr, err := jsonText(sess.AMR)
 	if err != nil {
 		return fmt.Errorf("redeem auth code: amr: %w", err)
@@ -182,7 +185,11 @@ func (s *Store) RedeemAuthCode(ctx context.Context, hash string, now time.Time, 
 		if err != nil {
 			return err
 		}
-		return insertSession(ctx, c, sess, amr, rt)
+		if err := insertSession(ctx, c, sess, amr, rt); err != nil {
+			return err
+		}
+		audit.SessionID = sess.ID
+		return insertAudit(ctx, c, audit)
 	})
 	return wrap("redeem auth code", err)
 }

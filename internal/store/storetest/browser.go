@@ -167,7 +167,12 @@ func redeem(t *testing.T, s store.Store, hash, sid string, now time.Time) error 
 	sess := newSession("t1", sid, "u1", now)
 	sess.BrowserSessionID = "b1"
 	return s.RedeemAuthCode(t.Context(), hash, now, sess, store.RefreshToken{Hash: hashOf("rt-" + sid), TenantID: "t1",
-		SessionID: sid, Generation: 1, CreatedAt: now, ExpiresAt: now.Add(idleTTL)})
+		SessionID: sid, Generation: 1, CreatedAt: now, ExpiresAt: now.Add(idleTTL)}, codeAudit("login_succeeded"))
+}
+
+// codeAudit is the audit event written with a code's issue or redemption.
+func codeAudit(typ string) store.AuditEvent {
+	return store.AuditEvent{Time: base, Type: typ, TenantID: "t1", UserID: "u1", Details: map[string]any{"client_id": "web"}}
 }
 
 func testAuthCodeSingleUse(t *testing.T, s store.Store) {
@@ -175,7 +180,7 @@ func testAuthCodeSingleUse(t *testing.T, s store.Store) {
 	mustTenant(t, s, "t1")
 	mustUser(t, s, newUser("t1", "u1", "alice"))
 	a := newAuthCode("a", base)
-	if err := s.CreateAuthCode(ctx, a); err != nil {
+	if err := s.CreateAuthCode(ctx, a, codeAudit("authorization_code_issued")); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.GetAuthCode(ctx, a.Hash)
@@ -197,6 +202,24 @@ func testAuthCodeSingleUse(t *testing.T, s store.Store) {
 		t.Errorf("redeemed session = %+v", got)
 	}
 	wantErr(t, "second use", redeem(t, s, a.Hash, "s2", now), store.ErrConflict)
+	events, err := s.ListAudit(ctx, "t1", store.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var issued, redeemed int
+	for _, e := range events {
+		switch {
+		case e.Type == "authorization_code_issued":
+			issued++
+		case e.Type == "login_succeeded" && e.SessionID == "s1":
+			redeemed++
+		case e.Type == "login_succeeded":
+			t.Errorf("audit event of a refused redemption: %+v", e)
+		}
+	}
+	if issued != 1 || redeemed != 1 {
+		t.Errorf("audit: %d issued, %d redeemed; want 1 and 1 written with the code", issued, redeemed)
+	}
 	_, err = s.GetSession(ctx, "t1", "s2")
 	wantErr(t, "session of a refused redemption", err, store.ErrNotFound)
 	got, _ = s.GetAuthCode(ctx, a.Hash)
@@ -206,7 +229,7 @@ func testAuthCodeSingleUse(t *testing.T, s store.Store) {
 	sameTime(t, "UsedAt", got.UsedAt, now)
 
 	expired := newAuthCode("expired", base)
-	if err := s.CreateAuthCode(ctx, expired); err != nil {
+	if err := s.CreateAuthCode(ctx, expired, codeAudit("authorization_code_issued")); err != nil {
 		t.Fatal(err)
 	}
 	wantErr(t, "use expired", redeem(t, s, expired.Hash, "s3", base.Add(time.Minute)), store.ErrConflict)
@@ -219,7 +242,7 @@ func testAuthCodeConcurrent(t *testing.T, s store.Store) {
 	mustTenant(t, s, "t1")
 	mustUser(t, s, newUser("t1", "u1", "alice"))
 	a := newAuthCode("c", base)
-	if err := s.CreateAuthCode(t.Context(), a); err != nil {
+	if err := s.CreateAuthCode(t.Context(), a, codeAudit("authorization_code_issued")); err != nil {
 		t.Fatal(err)
 	}
 	var wins, conflicts atomic.Int32
