@@ -43,6 +43,26 @@ ensure_cc() {
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev >&2
 }
 
+# The browser tests (internal/web/browsertest) drive a real headless
+# Chromium found on PATH. Install Debian's package when it is missing; in CI
+# those tests fail without it, elsewhere they skip.
+ensure_chromium() {
+	local name
+	for name in chromium chromium-browser google-chrome; do
+		if command -v "$name" >/dev/null 2>&1; then
+			return 0
+		fi
+	done
+	if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+		log "no Chromium on PATH and no way to install it: the browser tests cannot run"
+		return 1
+	fi
+	log "installing chromium for the browser tests"
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+}
+ensure_chromium || true
+
 # A throwaway cluster needs no crash safety (benchmarks of PostgreSQL
 # durability use `scripts/pg.sh start`, which keeps fsync on).
 export GATEHOUSE_PG_OPTIONS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"

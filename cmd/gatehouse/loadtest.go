@@ -25,6 +25,9 @@ Modes:
             --hot cycles over a small set, --cold verifies each token once
   login     POST /auth/login with correct passwords, while one extra client
             keeps refreshing (reported as "refreshes meanwhile")
+  authorize browsers signed in once through the hosted pages alternate
+            GET /oauth2/authorize (single sign-on: 303 with a code) and the
+            code's exchange at POST /oauth2/token (PKCE), reported per kind
   baseline  the same client loop against a bare net/http handler that this
             command serves in a separate process
 
@@ -47,7 +50,7 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	fs := newFlags("loadtest", loadtestSummary, stderr)
 	target := fs.String("target", loadtest.DefaultTarget, "base URL of the server")
-	mode := fs.String("mode", loadtest.ModeChain, "chain, verify, login or baseline")
+	mode := fs.String("mode", loadtest.ModeChain, "chain, verify, login, authorize or baseline")
 	conc := fs.Int("c", loadtest.DefaultConcurrency, "concurrent clients")
 	dur := fs.Duration("d", loadtest.DefaultDuration, "duration of the measured phase")
 	maxReq := fs.Int64("max-requests", 0, "stop after this many operations (0: no bound)")

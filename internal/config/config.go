@@ -62,6 +62,10 @@ type Config struct {
 	RefreshReuseLeeway time.Duration
 	// TicketMaxTTL caps the lifetime of one-time tickets.
 	TicketMaxTTL time.Duration
+	// BrowserSessionTTL is the idle lifetime of a hosted-pages browser session.
+	BrowserSessionTTL time.Duration
+	// BrowserSessionMaxLifetime is the absolute lifetime of a browser session.
+	BrowserSessionMaxLifetime time.Duration
 
 	// PasswordMaxAge is the age at which a password expires; 0 means never.
 	PasswordMaxAge time.Duration
@@ -157,36 +161,38 @@ type Provider struct {
 // environment sets anything.
 func Default() Config {
 	c := Config{
-		Addr:               "127.0.0.1:8080",
-		DB:                 "sqlite:./gatehouse-data/gatehouse.db",
-		DataDir:            "./gatehouse-data",
-		SigningAlg:         "EdDSA",
-		AccessTokenTTL:     15 * time.Minute,
-		RefreshTokenTTL:    7 * day,
-		SessionMaxLifetime: 30 * day,
-		RefreshReuseLeeway: 0,
-		TicketMaxTTL:       5 * time.Minute,
-		PasswordMaxAge:     0,
-		PasswordWarnBefore: 14 * day,
-		PasswordGrace:      7 * day,
-		PasswordMinLength:  10,
-		LoginMaxFailures:   5,
-		LoginLockout:       15 * time.Minute,
-		IPMaxFailures:      50,
-		ReauthMaxAge:       5 * time.Minute,
-		MFAMode:            "always",
-		MFARiskLevel:       "medium",
-		Families:           []string{FamilyNative, FamilyLegacy, FamilyApp, FamilyOAuth2},
-		LogLevel:           "info",
-		SQLiteSynchronous:  "NORMAL",
-		DBMaxConns:         10,
-		DBMinConns:         0,
-		DBMaxConnLifetime:  30 * time.Minute,
-		DBMaxConnIdleTime:  5 * time.Minute,
-		DBTimeout:          5 * time.Second,
-		KeyReloadInterval:  30 * time.Second,
-		RevocationPoll:     250 * time.Millisecond,
-		ShutdownTimeout:    10 * time.Second,
+		Addr:                      "127.0.0.1:8080",
+		DB:                        "sqlite:./gatehouse-data/gatehouse.db",
+		DataDir:                   "./gatehouse-data",
+		SigningAlg:                "EdDSA",
+		AccessTokenTTL:            15 * time.Minute,
+		RefreshTokenTTL:           7 * day,
+		SessionMaxLifetime:        30 * day,
+		RefreshReuseLeeway:        0,
+		TicketMaxTTL:              5 * time.Minute,
+		BrowserSessionTTL:         8 * time.Hour,
+		BrowserSessionMaxLifetime: 7 * day,
+		PasswordMaxAge:            0,
+		PasswordWarnBefore:        14 * day,
+		PasswordGrace:             7 * day,
+		PasswordMinLength:         10,
+		LoginMaxFailures:          5,
+		LoginLockout:              15 * time.Minute,
+		IPMaxFailures:             50,
+		ReauthMaxAge:              5 * time.Minute,
+		MFAMode:                   "always",
+		MFARiskLevel:              "medium",
+		Families:                  []string{FamilyNative, FamilyLegacy, FamilyApp, FamilyOAuth2},
+		LogLevel:                  "info",
+		SQLiteSynchronous:         "NORMAL",
+		DBMaxConns:                10,
+		DBMinConns:                0,
+		DBMaxConnLifetime:         30 * time.Minute,
+		DBMaxConnIdleTime:         5 * time.Minute,
+		DBTimeout:                 5 * time.Second,
+		KeyReloadInterval:         30 * time.Second,
+		RevocationPoll:            250 * time.Millisecond,
+		ShutdownTimeout:           10 * time.Second,
 	}
 	c.Issuer = defaultIssuer(c.Addr)
 	return c

@@ -51,6 +51,8 @@ var fields = []field{
 	durationField("GATEHOUSE_SESSION_MAX_LIFETIME", func(c *Config) *time.Duration { return &c.SessionMaxLifetime }),
 	durationField("GATEHOUSE_REFRESH_REUSE_LEEWAY", func(c *Config) *time.Duration { return &c.RefreshReuseLeeway }),
 	durationField("GATEHOUSE_TICKET_MAX_TTL", func(c *Config) *time.Duration { return &c.TicketMaxTTL }),
+	durationField("GATEHOUSE_BROWSER_SESSION_TTL", func(c *Config) *time.Duration { return &c.BrowserSessionTTL }),
+	durationField("GATEHOUSE_BROWSER_SESSION_MAX_LIFETIME", func(c *Config) *time.Duration { return &c.BrowserSessionMaxLifetime }),
 
 	durationField("GATEHOUSE_PASSWORD_MAX_AGE", func(c *Config) *time.Duration { return &c.PasswordMaxAge }),
 	durationField("GATEHOUSE_PASSWORD_WARN_BEFORE", func(c *Config) *time.Duration { return &c.PasswordWarnBefore }),

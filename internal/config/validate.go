@@ -77,6 +77,8 @@ func (c Config) Validate() error {
 		{"GATEHOUSE_REFRESH_TOKEN_TTL", c.RefreshTokenTTL},
 		{"GATEHOUSE_SESSION_MAX_LIFETIME", c.SessionMaxLifetime},
 		{"GATEHOUSE_TICKET_MAX_TTL", c.TicketMaxTTL},
+		{"GATEHOUSE_BROWSER_SESSION_TTL", c.BrowserSessionTTL},
+		{"GATEHOUSE_BROWSER_SESSION_MAX_LIFETIME", c.BrowserSessionMaxLifetime},
 		{"GATEHOUSE_LOGIN_LOCKOUT", c.LoginLockout},
 		{"GATEHOUSE_DB_MAX_CONN_LIFETIME", c.DBMaxConnLifetime},
 		{"GATEHOUSE_DB_MAX_CONN_IDLE_TIME", c.DBMaxConnIdleTime},

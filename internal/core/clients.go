@@ -25,6 +25,8 @@ type NewClient struct {
 	// FirstParty makes the client's user sessions first-party (see
 	// audience.go): their tokens are accepted by Gatehouse's own endpoints.
 	FirstParty bool
+	// Browser holds the redirect and logout settings.
+	Browser BrowserClientSettings
 }
 
 // ClientPatch is an administrator's change to a client; nil fields stay as
@@ -36,6 +38,7 @@ type ClientPatch struct {
 	// FirstParty applies to sessions opened from now on; existing sessions
 	// keep the audience they were opened with.
 	FirstParty *bool
+	Browser    BrowserClientSettings
 }
 
 // IssuedClient is a client together with a secret that was just generated
@@ -56,6 +59,7 @@ const (
 
 // clientGrantTypes are the grant types a client may be allowed.
 var clientGrantTypes = []string{
+	"authorization_code",
 	"password",
 	"refresh_token",
 	"client_credentials",
@@ -85,6 +89,9 @@ func (s *Service) CreateClient(ctx context.Context, in NewClient, m Meta) (Issue
 		return IssuedClient{}, err
 	}
 	if c.Scopes, err = normaliseScopes(in.Scopes); err != nil {
+		return IssuedClient{}, err
+	}
+	if _, err = in.Browser.apply(&c); err != nil {
 		return IssuedClient{}, err
 	}
 	if err := validateClient(c); err != nil {
@@ -127,6 +134,10 @@ func (s *Service) UpdateClient(ctx context.Context, tenantID, id string, p Clien
 			return store.Client{}, err
 		}
 	}
+	// Checked before the transaction, applied inside it.
+	if _, err := p.Browser.apply(&store.Client{}); err != nil {
+		return store.Client{}, err
+	}
 	var changed []string
 	c, err := s.store.UpdateClient(ctx, tenantID, id, func(c *store.Client) error {
 		if p.Name != nil {
@@ -145,6 +156,11 @@ func (s *Service) UpdateClient(ctx context.Context, tenantID, id string, p Clien
 			c.FirstParty = *p.FirstParty
 			changed = append(changed, "first_party")
 		}
+		more, err := p.Browser.apply(c)
+		if err != nil {
+			return err
+		}
+		changed = append(changed, more...)
 		c.UpdatedAt = s.clock.Now()
 		return validateClient(*c)
 	})

@@ -38,6 +38,22 @@ type PasswordLogin struct {
 	// RefuseRestricted makes a sign-in whose tokens would only allow a
 	// password change fail with CodePasswordChangeRequired instead.
 	RefuseRestricted bool
+	// Browser: the sign-in of the hosted pages. Success creates a browser
+	// session (LoginResult.Browser) instead of a token session; the
+	// password state is the caller's to enforce.
+	Browser bool
+	// PreviousBrowser is the live browser session the browser presented,
+	// if any: a sign-in of the same user supersedes it (its sessions move
+	// to the new one, so that logging out still ends them).
+	PreviousBrowser store.BrowserSession
+}
+
+// replacedBrowser is the browser session a sign-in of u supersedes.
+func (in PasswordLogin) replacedBrowser(u store.User) string {
+	if in.PreviousBrowser.ID != "" && in.PreviousBrowser.UserID == u.ID && in.PreviousBrowser.TenantID == u.TenantID {
+		return in.PreviousBrowser.ID
+	}
+	return ""
 }
 
 // LoginPassword signs a user in with a password. Unknown users, wrong
@@ -114,15 +130,15 @@ func (s *Service) loginPassword(ctx context.Context, in PasswordLogin) (LoginRes
 		s.audit(ctx, event(EventLoginFailed, in.TenantID, u.ID, in.Meta, map[string]any{"reason": "password_change_required", "client_id": in.ClientID}))
 		return LoginResult{}, newError(CodePasswordChangeRequired, "the password must be changed first")
 	}
-	res, err := s.startSession(ctx, u, SessionParams{AMR: []string{"pwd"}, IP: in.IP, UserAgent: in.UserAgent,
-		Scope: in.Scope, Lifetime: in.Lifetime}.forClient(*in.Client))
+	res, err := s.signInSession(ctx, u, in.Browser, SessionParams{AMR: []string{"pwd"}, IP: in.IP, UserAgent: in.UserAgent,
+		Scope: in.Scope, Lifetime: in.Lifetime, ReplacesBrowser: in.replacedBrowser(u)}.forClient(*in.Client))
 	if err != nil {
 		return LoginResult{}, err
 	}
 	res.Risk = &risk
 	s.rememberDevices(ctx, u, in.Meta)
 	s.audit(ctx, store.AuditEvent{Type: EventLoginSucceeded, TenantID: u.TenantID, UserID: u.ID, SessionID: res.Session.ID,
-		IP: in.IP, UserAgent: in.UserAgent, Details: map[string]any{"method": "pwd", "client_id": in.ClientID}})
+		IP: in.IP, UserAgent: in.UserAgent, Details: map[string]any{"method": "pwd", "client_id": in.ClientID, "browser": in.Browser}})
 	return res, nil
 }
 

@@ -47,6 +47,9 @@ type pendingSignIn struct {
 	IP          string          `json:"ip"`
 	UserAgent   string          `json:"user_agent"`
 	Risk        *RiskAssessment `json:"risk,omitempty"`
+	Browser     bool            `json:"browser,omitempty"`
+	// ReplacesBrowser: see PasswordLogin.PreviousBrowser.
+	ReplacesBrowser string `json:"replaces_browser,omitempty"`
 }
 
 var (
@@ -70,7 +73,8 @@ func (s *Service) challenge(ctx context.Context, u store.User, in PasswordLogin,
 	now := s.clock.Now()
 	sp := SessionParams{}.forClient(*in.Client)
 	data, err := json.Marshal(pendingSignIn{ClientID: sp.ClientID, FirstParty: sp.FirstParty, ClientBound: sp.ClientBound,
-		AMR: []string{"pwd"}, IP: in.IP, UserAgent: in.UserAgent, Risk: &risk})
+		AMR: []string{"pwd"}, IP: in.IP, UserAgent: in.UserAgent, Risk: &risk, Browser: in.Browser,
+		ReplacesBrowser: in.replacedBrowser(u)})
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("encode pending sign-in: %w", err)
 	}
@@ -250,8 +254,8 @@ func (s *Service) finishMFA(ctx context.Context, u store.User, ch store.MFAChall
 	if err := s.store.ResetThrottle(ctx, u.TenantID, mfaKey(u.ID)); err != nil {
 		s.log.Warn("mfa throttle not reset", "tenant", u.TenantID, "user", u.ID, "err", err)
 	}
-	res, err := s.startSession(ctx, u, SessionParams{ClientID: p.ClientID, FirstParty: p.FirstParty, ClientBound: p.ClientBound,
-		AMR: append(p.AMR, amr), IP: p.IP, UserAgent: p.UserAgent})
+	res, err := s.signInSession(ctx, u, p.Browser, SessionParams{ClientID: p.ClientID, FirstParty: p.FirstParty, ClientBound: p.ClientBound,
+		AMR: append(p.AMR, amr), IP: p.IP, UserAgent: p.UserAgent, ReplacesBrowser: p.ReplacesBrowser})
 	if err != nil {
 		return LoginResult{}, err
 	}

@@ -17,13 +17,13 @@ const (
 )
 
 // GrantTypes lists the grant types the token endpoint serves.
-var GrantTypes = []string{GrantPassword, GrantRefreshToken, GrantClientCredentials, GrantTokenExchange}
+var GrantTypes = []string{GrantAuthorizationCode, GrantPassword, GrantRefreshToken, GrantClientCredentials, GrantTokenExchange}
 
 // publicGrantTypes are the grants a public client (no secret) may use: each
 // either proves the user (password, an external ID token) or continues a
 // session whose refresh token rotates with reuse detection.
 // client_credentials proves nothing without a secret.
-var publicGrantTypes = []string{GrantPassword, GrantRefreshToken, GrantTokenExchange}
+var publicGrantTypes = []string{GrantAuthorizationCode, GrantPassword, GrantRefreshToken, GrantTokenExchange}
 
 // Scopes Gatehouse gives a meaning to (docs/oauth2.md says what each grants).
 const (
@@ -63,6 +63,10 @@ type TokenRequest struct {
 	Password string
 	// refresh_token grant
 	RefreshToken string
+	// authorization_code grant
+	Code         string
+	RedirectURI  string
+	CodeVerifier string
 	// token exchange (RFC 8693)
 	SubjectToken       string
 	SubjectTokenType   string
@@ -101,6 +105,8 @@ func (s *Service) OAuth2Token(ctx context.Context, c store.Client, in TokenReque
 		return TokenResult{}, newError(CodeUnauthorizedClient, "the client may not use the grant type "+in.GrantType)
 	}
 	switch in.GrantType {
+	case GrantAuthorizationCode:
+		return s.authorizationCodeGrant(ctx, c, in)
 	case GrantPassword:
 		return s.passwordGrant(ctx, c, in)
 	case GrantRefreshToken:

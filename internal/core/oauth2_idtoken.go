@@ -27,6 +27,15 @@ func (s *Service) idToken(c store.Client, res LoginResult, scope string) (string
 	claims["iat"] = res.Claims.IssuedAt.Unix()
 	claims["auth_time"] = res.Session.AuthTime.Unix()
 	claims["sid"] = res.Session.ID
+	if res.Session.BrowserSessionID != "" {
+		// Browser sign-in: sid names the browser session, which logout
+		// (and its logout tokens) speak of (OpenID Connect Front- and
+		// Back-Channel Logout); the access token keeps the session's id.
+		claims["sid"] = res.Session.BrowserSessionID
+	}
+	if res.nonce != "" {
+		claims["nonce"] = res.nonce
+	}
 	claims["tid"] = res.Session.TenantID
 	if len(res.Session.AMR) > 0 {
 		claims["amr"] = res.Session.AMR

@@ -64,7 +64,7 @@ func TestClientGrantTypes(t *testing.T) {
 		want []string
 	}{
 		{"confidential default", store.Client{}, GrantTypes},
-		{"public default", store.Client{Public: true}, []string{GrantPassword, GrantRefreshToken, GrantTokenExchange}},
+		{"public default", store.Client{Public: true}, []string{GrantAuthorizationCode, GrantPassword, GrantRefreshToken, GrantTokenExchange}},
 		{"registered list", store.Client{GrantTypes: []string{GrantPassword}}, []string{GrantPassword}},
 		{"public never gets client_credentials", store.Client{Public: true, GrantTypes: []string{GrantClientCredentials, GrantPassword}}, []string{GrantPassword}},
 	}

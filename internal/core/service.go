@@ -46,6 +46,10 @@ type Policy struct {
 	// ProviderAllowInsecure accepts http provider URLs and provider hosts on
 	// loopback, private and link-local addresses (development and tests).
 	ProviderAllowInsecure bool
+	// BrowserSessionTTL is the idle lifetime of a browser session (default
+	// 8h); BrowserSessionMaxLifetime its absolute lifetime (default 7 days).
+	BrowserSessionTTL         time.Duration
+	BrowserSessionMaxLifetime time.Duration
 }
 
 // failureWindow is how long a failed login counts towards a lockout.

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -25,6 +26,11 @@ type LoginResult struct {
 	// Challenge is set, instead of tokens and a session, when the sign-in
 	// needs a second factor (complete it with VerifyMFA).
 	Challenge *Challenge
+	// Browser is set, instead of tokens and a session, by a sign-in of the
+	// hosted pages (PasswordLogin.Browser).
+	Browser *BrowserSignIn
+
+	nonce string // the ID token's nonce (authorization code flow)
 }
 
 // DefaultClientID is the client of sign-ins that name none.
@@ -50,6 +56,21 @@ type SessionParams struct {
 	ClientBound bool
 	// ParentID is the session an app session was opened from.
 	ParentID string
+	// ID presets the session id (authorization codes record it first).
+	ID string
+	// BrowserSessionID links the session to the browser session that started it.
+	BrowserSessionID string
+	// AuthTime is when the user signed in, when earlier than now.
+	AuthTime time.Time
+	// ReplacesBrowser is the browser session a browser sign-in supersedes.
+	ReplacesBrowser string
+	// RedeemCode is the hash of the authorization code the session is
+	// issued from: it is used in the same write that creates the session
+	// (store.RedeemAuthCode), whose ErrConflict and ErrNotFound come back
+	// unwrapped.
+	RedeemCode string
+	// RedeemAudit is written with the redemption.
+	RedeemAudit store.AuditEvent
 }
 
 // startSession creates a session with its first refresh token and signs the
@@ -89,6 +110,14 @@ func (s *Service) startSession(ctx context.Context, u store.User, p SessionParam
 		LastUsedAt:  now,
 		AuthTime:    now,
 		ExpiresAt:   now.Add(lifetime),
+
+		BrowserSessionID: p.BrowserSessionID,
+	}
+	if p.ID != "" {
+		sess.ID = p.ID
+	}
+	if !p.AuthTime.IsZero() {
+		sess.AuthTime = p.AuthTime
 	}
 	refresh := token.NewOpaque()
 	rt := store.RefreshToken{
@@ -102,7 +131,14 @@ func (s *Service) startSession(ctx context.Context, u store.User, p SessionParam
 	if kind == store.SessionApp {
 		rt.ExpiresAt = sess.ExpiresAt // app refresh tokens do not rotate: they live as long as the session
 	}
-	if err := s.store.CreateSession(ctx, sess, rt); err != nil {
+	if p.RedeemCode != "" {
+		if err := s.store.RedeemAuthCode(ctx, p.RedeemCode, now, sess, rt, p.RedeemAudit); err != nil {
+			if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+				return LoginResult{}, err
+			}
+			return LoginResult{}, fmt.Errorf("redeem authorization code: %w", err)
+		}
+	} else if err := s.store.CreateSession(ctx, sess, rt); err != nil {
 		return LoginResult{}, fmt.Errorf("create session: %w", err)
 	}
 	return s.issue(u, sess, refresh, newRandomID(), now)

@@ -417,11 +417,8 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, oldPw, newPw 
 	if newPw == "" {
 		return invalid("new_password is required")
 	}
-	u, err := s.store.GetUser(ctx, p.TenantID, p.Subject)
+	u, err := s.passwordOwner(ctx, p.TenantID, p.Subject)
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return errUnauthorized
-		}
 		return err
 	}
 	if len(oldPw) > maxCredentialLen {
@@ -430,24 +427,59 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, oldPw, newPw 
 	if err := s.reauthenticate(ctx, p, u, oldPw, m, PurposePasswordChange); err != nil {
 		return err
 	}
+	return s.setPassword(ctx, u, oldPw, newPw, p.SessionID, m)
+}
+
+// changePassword sets a new password for a user whose recent sign-in the
+// caller (the hosted pages' forced change) has established, and revokes
+// every session of the user but keep.
+func (s *Service) changePassword(ctx context.Context, tenantID, userID, newPw, keep string, m Meta) error {
+	if newPw == "" {
+		return invalid("new_password is required")
+	}
+	u, err := s.passwordOwner(ctx, tenantID, userID)
+	if err != nil {
+		return err
+	}
+	return s.setPassword(ctx, u, "", newPw, keep, m)
+}
+
+func (s *Service) passwordOwner(ctx context.Context, tenantID, userID string) (store.User, error) {
+	u, err := s.store.GetUser(ctx, tenantID, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, errUnauthorized
+	}
+	return u, err
+}
+
+// setPassword checks newPw against the policy (and, when the old password
+// was not given, against the stored hash), stores it and revokes every
+// session of the user but keep.
+func (s *Service) setPassword(ctx context.Context, u store.User, oldPw, newPw, keep string, m Meta) error {
 	if err := s.checkPasswordPolicy(newPw, u, oldPw); err != nil {
 		return err
+	}
+	if oldPw == "" && u.PasswordHash != "" {
+		// Without the old password in hand, refuse it as the new one by hash.
+		if same, _, _ := s.hasher.Verify(ctx, u.PasswordHash, newPw); same {
+			return invalid("the new password must differ from the old one")
+		}
 	}
 	h, err := s.hasher.Hash(ctx, newPw)
 	if err != nil {
 		return hashErr(err)
 	}
 	now := s.clock.Now()
-	if _, err := s.store.UpdateUser(ctx, p.TenantID, p.Subject, func(u *store.User) error {
+	if _, err := s.store.UpdateUser(ctx, u.TenantID, u.ID, func(u *store.User) error {
 		u.PasswordHash, u.PasswordChangedAt, u.MustChangePassword, u.UpdatedAt = h, now, false, now
 		return nil
 	}); err != nil {
 		return storeErr(err, "user")
 	}
-	s.forgetUser(p.TenantID, p.Subject)
-	e := event(EventPasswordChanged, p.TenantID, p.Subject, m, nil)
-	e.SessionID = p.SessionID
+	s.forgetUser(u.TenantID, u.ID)
+	e := event(EventPasswordChanged, u.TenantID, u.ID, m, nil)
+	e.SessionID = keep
 	s.audit(ctx, e)
-	_, err = s.RevokeUserSessions(ctx, p.TenantID, p.Subject, p.SessionID, ReasonPasswordChange, m)
+	_, err = s.RevokeUserSessions(ctx, u.TenantID, u.ID, keep, ReasonPasswordChange, m)
 	return err
 }

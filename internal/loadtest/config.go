@@ -16,10 +16,11 @@ import (
 
 // Modes of a run.
 const (
-	ModeChain    = "chain"    // each client signs in once, then rotates its own refresh chain
-	ModeVerify   = "verify"   // access-token verification over a working set
-	ModeLogin    = "login"    // password sign-ins
-	ModeBaseline = "baseline" // the same client loop against a bare handler
+	ModeChain     = "chain"     // each client signs in once, then rotates its own refresh chain
+	ModeVerify    = "verify"    // access-token verification over a working set
+	ModeLogin     = "login"     // password sign-ins
+	ModeAuthorize = "authorize" // signed-in browsers: the authorization request, then the code exchange
+	ModeBaseline  = "baseline"  // the same client loop against a bare handler
 )
 
 // Verification endpoints of ModeVerify.
@@ -126,8 +127,8 @@ func (c Config) normalise() (Config, error) {
 		c.Progress = func(string, ...any) {}
 	}
 	switch {
-	case c.Mode != ModeChain && c.Mode != ModeVerify && c.Mode != ModeLogin && c.Mode != ModeBaseline:
-		return c, fmt.Errorf("mode %q: want chain, verify, login or baseline", c.Mode)
+	case c.Mode != ModeChain && c.Mode != ModeVerify && c.Mode != ModeLogin && c.Mode != ModeAuthorize && c.Mode != ModeBaseline:
+		return c, fmt.Errorf("mode %q: want chain, verify, login, authorize or baseline", c.Mode)
 	case c.Concurrency < 1 || c.Concurrency > MaxConcurrency:
 		return c, fmt.Errorf("concurrency %d: want 1 to %d", c.Concurrency, MaxConcurrency)
 	case c.Duration < 0 || c.Duration > MaxDuration:

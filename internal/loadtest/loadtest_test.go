@@ -352,3 +352,21 @@ func TestServeBaseline_AnswersAndRefusesRemote(t *testing.T) {
 		t.Fatalf("shutdown: %v", err)
 	}
 }
+
+func TestRun_AuthorizeAlternatesRedirectAndExchange(t *testing.T) {
+	env := newServer(t)
+	res, err := loadtest.Run(context.Background(), cfgFor(env, loadtest.ModeAuthorize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Errors) != 0 || res.Ops < 60 {
+		t.Fatalf("ops %d, errors %v", res.Ops, res.Errors)
+	}
+	a, x := res.ByKind[loadtest.KindAuthorize], res.ByKind[loadtest.KindExchange]
+	if a.Ops < 28 || x.Ops < 28 {
+		t.Errorf("authorize %d, exchange %d ops; want about half each", a.Ops, x.Ops)
+	}
+	if n := metric(t, env, `gatehouse_logins_total{outcome="success"}`); n < 4 {
+		t.Errorf("%v successful sign-ins, want one per browser", n)
+	}
+}

@@ -137,6 +137,8 @@ func (s *serverRun) prepare(ctx context.Context) (*phase, error) {
 		return s.prepareChain(ctx)
 	case ModeVerify:
 		return s.prepareVerify(ctx)
+	case ModeAuthorize:
+		return s.prepareAuthorize(ctx)
 	default:
 		return s.prepareLogin(ctx)
 	}

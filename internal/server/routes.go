@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/httpapi/oauth2"
 	"github.com/gatehouse-auth/gatehouse/internal/httpapi/wellknown"
 	"github.com/gatehouse-auth/gatehouse/internal/openapi"
+	"github.com/gatehouse-auth/gatehouse/internal/web"
 )
 
 // routes builds the server's handler: operational endpoints, the
@@ -61,6 +62,7 @@ func (s *Server) routes() http.Handler {
 	}
 	if s.Config.FamilyEnabled("oauth2") {
 		oauth2.New(s.Service, ip, s.log).Register(mux)
+		web.New(s.Service, ip, s.log, s.Config.Issuer).Register(mux)
 		styles["/oauth2/"] = oauth2.WriteStatus
 	}
 	return hardened(httpapi.Observe(refuseNUL(unmatched(mux, styles), styles), s.Metrics, s.log),

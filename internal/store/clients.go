@@ -20,6 +20,15 @@ type Client struct {
 	FirstParty bool
 	GrantTypes []string
 	Scopes     []string
+	// RedirectURIs are the registered redirection endpoints of the
+	// authorization code flow, matched exactly (see core.MatchRedirectURI).
+	RedirectURIs []string
+	// PostLogoutRedirectURIs are where RP-initiated logout may send the browser.
+	PostLogoutRedirectURIs []string
+	// BackchannelLogoutURI receives OIDC Back-Channel Logout tokens; empty for none.
+	BackchannelLogoutURI string
+	// RequirePAR refuses authorization requests not pushed first (RFC 9126).
+	RequirePAR bool
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 }

@@ -141,6 +141,7 @@ type Store interface {
 	AppSessionStore
 	OAuth2Store
 	UserImporter
+	BrowserStore
 
 	// Sweep deletes refresh tokens and sessions expired before now and
 	// clears leeway retry data older than retryBefore. It keeps revocation
@@ -242,6 +243,9 @@ type Session struct {
 	AuthTime   time.Time
 	RevokedAt  time.Time // zero while live
 	Reason     string    // why it was revoked
+	// BrowserSessionID is the browser session that started this session
+	// (authorization code flow); empty for other sign-ins.
+	BrowserSessionID string
 }
 
 // Live reports whether the session is neither revoked nor expired at now.

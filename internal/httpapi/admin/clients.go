@@ -30,8 +30,13 @@ type Client struct {
 	Scopes       []string `json:"scopes"`
 	Public       bool     `json:"public"`
 	FirstParty   bool     `json:"first_party"`
-	CreatedAt    string   `json:"created_at"`
-	UpdatedAt    string   `json:"updated_at"`
+	// RedirectURIs and the following fields configure the browser flows.
+	RedirectURIs           []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	BackchannelLogoutURI   string   `json:"backchannel_logout_uri"`
+	RequirePAR             bool     `json:"require_par"`
+	CreatedAt              string   `json:"created_at"`
+	UpdatedAt              string   `json:"updated_at"`
 }
 
 func newClientView(c store.Client, secret string) Client {
@@ -45,6 +50,8 @@ func newClientView(c store.Client, secret string) Client {
 	return Client{
 		ClientID: c.ID, ClientSecret: secret, TenantID: c.TenantID, Name: c.Name,
 		GrantTypes: grants, Scopes: scopes, Public: c.Public, FirstParty: c.FirstParty,
+		RedirectURIs: orEmpty(c.RedirectURIs), PostLogoutRedirectURIs: orEmpty(c.PostLogoutRedirectURIs),
+		BackchannelLogoutURI: c.BackchannelLogoutURI, RequirePAR: c.RequirePAR,
 		CreatedAt: native.FormatTime(c.CreatedAt), UpdatedAt: native.FormatTime(c.UpdatedAt),
 	}
 }
@@ -55,6 +62,28 @@ type createClientRequest struct {
 	Scopes     []string `json:"scopes"`
 	Public     bool     `json:"public"`
 	FirstParty bool     `json:"first_party"`
+	browserSettings
+}
+
+// browserSettings are the redirect and logout settings of a client, in
+// both its creation and its patch; absent fields are left alone.
+type browserSettings struct {
+	RedirectURIs           *[]string `json:"redirect_uris"`
+	PostLogoutRedirectURIs *[]string `json:"post_logout_redirect_uris"`
+	BackchannelLogoutURI   *string   `json:"backchannel_logout_uri"`
+	RequirePAR             *bool     `json:"require_par"`
+}
+
+func (b browserSettings) core() core.BrowserClientSettings {
+	return core.BrowserClientSettings{RedirectURIs: b.RedirectURIs, PostLogoutRedirectURIs: b.PostLogoutRedirectURIs,
+		BackchannelLogoutURI: b.BackchannelLogoutURI, RequirePAR: b.RequirePAR}
+}
+
+func orEmpty(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
 }
 
 func (h *Handler) createClient(w http.ResponseWriter, r *request) {
@@ -66,6 +95,7 @@ func (h *Handler) createClient(w http.ResponseWriter, r *request) {
 	ic, err := h.svc.CreateClient(r.Context(), core.NewClient{
 		TenantID: r.tenant, Name: req.Name, GrantTypes: req.GrantTypes, Scopes: req.Scopes, Public: req.Public,
 		FirstParty: req.FirstParty,
+		Browser:    req.core(),
 	}, r.meta)
 	if err != nil {
 		h.fail(w, err)

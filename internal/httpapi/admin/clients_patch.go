@@ -15,6 +15,7 @@ type patchClientRequest struct {
 	GrantTypes *[]string `json:"grant_types"`
 	Scopes     *[]string `json:"scopes"`
 	FirstParty *bool     `json:"first_party"`
+	browserSettings
 }
 
 // patchClient serves PATCH /admin/clients/{id}.
@@ -25,7 +26,7 @@ func (h *Handler) patchClient(w http.ResponseWriter, r *request) {
 		return
 	}
 	c, err := h.svc.UpdateClient(r.Context(), r.tenant, r.PathValue("id"), core.ClientPatch{
-		Name: req.Name, GrantTypes: req.GrantTypes, Scopes: req.Scopes, FirstParty: req.FirstParty,
+		Name: req.Name, GrantTypes: req.GrantTypes, Scopes: req.Scopes, FirstParty: req.FirstParty, Browser: req.core(),
 	}, r.meta)
 	if err != nil {
 		h.fail(w, err)

@@ -37,7 +37,7 @@ func (h *Handler) fail(w http.ResponseWriter, err error) {
 	}
 	switch ce.Code {
 	case core.CodeInvalidRequest, core.CodeInvalidGrant, core.CodeUnauthorizedClient,
-		core.CodeUnsupportedGrantType, core.CodeInvalidScope, core.CodeInvalidTarget:
+		core.CodeUnsupportedGrantType, core.CodeInvalidScope, core.CodeInvalidTarget, core.CodeUnsupportedResponseType:
 		writeError(w, http.StatusBadRequest, ce.Code, ce.Message)
 	case core.CodeInvalidClient, core.CodeTooManyAttempts:
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+realm+`"`)

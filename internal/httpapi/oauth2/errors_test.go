@@ -30,7 +30,7 @@ func TestErrors_RFC6749Shapes(t *testing.T) {
 		code   string
 	}{
 		{"no grant_type", "/oauth2/token", form(), 400, "invalid_request"},
-		{"unknown grant_type", "/oauth2/token", form("grant_type", "authorization_code"), 400, "unsupported_grant_type"},
+		{"unknown grant_type", "/oauth2/token", form("grant_type", "implicit"), 400, "unsupported_grant_type"},
 		{"odd grant_type", "/oauth2/token", form("grant_type", "' OR 1=1 --"), 400, "unsupported_grant_type"},
 		{"password without username", "/oauth2/token", form("grant_type", "password", "password", "x"), 400, "invalid_request"},
 		{"password without password", "/oauth2/token", form("grant_type", "password", "username", "alice"), 400, "invalid_request"},

@@ -150,7 +150,7 @@ func TestFamily_Discovery(t *testing.T) {
 		}
 	}
 	for k, want := range map[string][]string{
-		"grant_types_supported":                 {"password", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"},
+		"grant_types_supported":                 {"authorization_code", "password", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"},
 		"scopes_supported":                      {"openid", "profile", "email", "phone", "offline_access"},
 		"token_endpoint_auth_methods_supported": {"client_secret_basic", "client_secret_post", "none"},
 		"id_token_signing_alg_values_supported": {"EdDSA"},

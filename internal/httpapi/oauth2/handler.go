@@ -21,6 +21,10 @@ const (
 	PathRevoke      = "/oauth2/revoke"
 	PathUserInfo    = "/oauth2/userinfo"
 	PathRevocations = "/oauth2/revocations"
+	PathPAR         = "/oauth2/par"
+	// PathAuthorize and PathLogout are served by the hosted pages (package web).
+	PathAuthorize = "/oauth2/authorize"
+	PathLogout    = "/oauth2/logout"
 )
 
 // Handler serves /oauth2/*.
@@ -43,6 +47,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+PathUserInfo, h.userInfo)
 	mux.HandleFunc("POST "+PathUserInfo, h.userInfo)
 	mux.HandleFunc("GET "+PathRevocations, h.revocations)
+	mux.HandleFunc("POST "+PathPAR, h.clientAuthed(h.par))
 }
 
 // Discovery returns the OpenID Connect discovery fields of the family for
@@ -50,19 +55,33 @@ func (h *Handler) Register(mux *http.ServeMux) {
 func Discovery(issuer string) map[string]any {
 	authMethods := []string{"client_secret_basic", "client_secret_post"}
 	return map[string]any{
-		"token_endpoint":                                issuer + PathToken,
-		"introspection_endpoint":                        issuer + PathIntrospect,
-		"revocation_endpoint":                           issuer + PathRevoke,
-		"userinfo_endpoint":                             issuer + PathUserInfo,
-		"revocation_feed_endpoint":                      issuer + PathRevocations,
-		"grant_types_supported":                         core.GrantTypes,
-		"token_endpoint_auth_methods_supported":         slices.Concat(authMethods, []string{"none"}),
-		"introspection_endpoint_auth_methods_supported": authMethods,
-		"revocation_endpoint_auth_methods_supported":    slices.Concat(authMethods, []string{"none"}),
-		"scopes_supported":                              core.SupportedScopes,
-		"response_types_supported":                      []string{"token"},
+		"token_endpoint":                                               issuer + PathToken,
+		"introspection_endpoint":                                       issuer + PathIntrospect,
+		"revocation_endpoint":                                          issuer + PathRevoke,
+		"userinfo_endpoint":                                            issuer + PathUserInfo,
+		"revocation_feed_endpoint":                                     issuer + PathRevocations,
+		"grant_types_supported":                                        core.GrantTypes,
+		"token_endpoint_auth_methods_supported":                        slices.Concat(authMethods, []string{"none"}),
+		"introspection_endpoint_auth_methods_supported":                authMethods,
+		"revocation_endpoint_auth_methods_supported":                   slices.Concat(authMethods, []string{"none"}),
+		"scopes_supported":                                             core.SupportedScopes,
+		"authorization_endpoint":                                       issuer + PathAuthorize,
+		"pushed_authorization_request_endpoint":                        issuer + PathPAR,
+		"end_session_endpoint":                                         issuer + PathLogout,
+		"response_types_supported":                                     []string{"code"},
+		"response_modes_supported":                                     []string{core.ResponseModeQuery, core.ResponseModeFormPost},
+		"code_challenge_methods_supported":                             []string{"S256"},
+		"prompt_values_supported":                                      core.PromptValues,
+		"backchannel_logout_supported":                                 true,
+		"backchannel_logout_session_supported":                         true,
+		"authorization_response_iss_parameter_supported":               true,
+		"require_pushed_authorization_requests":                        false,
+		"pushed_authorization_request_endpoint_auth_methods_supported": slices.Concat(authMethods, []string{"none"}),
+		"claims_parameter_supported":                                   false,
+		"request_parameter_supported":                                  false,
+		"request_uri_parameter_supported":                              false,
 		"claims_supported": []string{"iss", "sub", "aud", "azp", "exp", "iat", "nbf", "jti", "auth_time", "at_hash",
-			"sid", "tid", "client_id", "scope", "roles", "groups", "amr", "act",
+			"sid", "tid", "client_id", "scope", "roles", "groups", "amr", "act", "nonce",
 			"name", "preferred_username", "picture", "updated_at", "email", "phone_number"},
 	}
 }

@@ -12,7 +12,7 @@ import (
 
 // clientColumns are the columns of store.Client in scanClient's order.
 var clientColumns = []string{"tenant_id", "id", "name", "secret_hash", "public", "grant_types",
-	"scopes", "created_at", "updated_at", "first_party"}
+	"scopes", "created_at", "updated_at", "redirect_uris", "post_logout_redirect_uris", "backchannel_logout_uri", "require_par", "first_party"}
 
 // clientArgs are the values of c for clientColumns.
 func clientArgs(c store.Client) ([]any, error) {
@@ -24,15 +24,23 @@ func clientArgs(c store.Client) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scopes: %w", err)
 	}
+	redirects, err := jsonIn(nonNilList(c.RedirectURIs))
+	if err != nil {
+		return nil, fmt.Errorf("redirect uris: %w", err)
+	}
+	logouts, err := jsonIn(nonNilList(c.PostLogoutRedirectURIs))
+	if err != nil {
+		return nil, fmt.Errorf("post-logout redirect uris: %w", err)
+	}
 	return []any{c.TenantID, c.ID, c.Name, c.SecretHash, c.Public, grants, scopes,
-		ts(c.CreatedAt), ts(c.UpdatedAt), c.FirstParty}, nil
+		ts(c.CreatedAt), ts(c.UpdatedAt), redirects, logouts, c.BackchannelLogoutURI, c.RequirePAR, c.FirstParty}, nil
 }
 
 func scanClient(row scanner) (store.Client, error) {
 	var c store.Client
-	var grants, scopes []byte
+	var grants, scopes, redirects, logouts []byte
 	err := row.Scan(&c.TenantID, &c.ID, &c.Name, &c.SecretHash, &c.Public, &grants, &scopes,
-		tsOut(&c.CreatedAt), tsOut(&c.UpdatedAt), &c.FirstParty)
+		tsOut(&c.CreatedAt), tsOut(&c.UpdatedAt), &redirects, &logouts, &c.BackchannelLogoutURI, &c.RequirePAR, &c.FirstParty)
 	if err != nil {
 		return store.Client{}, err
 	}
@@ -41,6 +49,12 @@ func scanClient(row scanner) (store.Client, error) {
 	}
 	if err := jsonOut(scopes, &c.Scopes); err != nil {
 		return store.Client{}, fmt.Errorf("scopes: %w", err)
+	}
+	if err := jsonOut(redirects, &c.RedirectURIs); err != nil {
+		return store.Client{}, fmt.Errorf("redirect uris: %w", err)
+	}
+	if err := jsonOut(logouts, &c.PostLogoutRedirectURIs); err != nil {
+		return store.Client{}, fmt.Errorf("post-logout redirect uris: %w", err)
 	}
 	return c, nil
 }
@@ -57,7 +71,7 @@ func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
 	}
 	defer cancel()
 	_, err = s.pool.Exec(ctx, `INSERT INTO clients (`+cols("", clientColumns)+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, args...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, args...)
 	if err != nil {
 		return fmt.Errorf("create client: %w", mapErr(err))
 	}
@@ -140,7 +154,8 @@ func (s *Store) UpdateClient(ctx context.Context, tenantID, id string, fn func(*
 			return err
 		}
 		_, err = tx.Exec(ctx, `UPDATE clients SET name = $3, secret_hash = $4, public = $5,
-			grant_types = $6, scopes = $7, created_at = $8, updated_at = $9, first_party = $10
+			grant_types = $6, scopes = $7, created_at = $8, updated_at = $9,
+			redirect_uris = $10, post_logout_redirect_uris = $11, backchannel_logout_uri = $12, require_par = $13, first_party = $14
 			WHERE tenant_id = $1 AND id = $2`, args...)
 		if err != nil {
 			return err
@@ -177,4 +192,12 @@ func (s *Store) DeleteClient(ctx context.Context, tenantID, id string, now time.
 		return nil, fmt.Errorf("delete client: %w", mapErr(err))
 	}
 	return out, nil
+}
+
+// nonNilList stores an absent list as [] rather than null.
+func nonNilList(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
 }

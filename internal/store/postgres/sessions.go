@@ -13,7 +13,7 @@ import (
 // sessionColumns are the columns of store.Session in scanSession's order.
 var sessionColumns = []string{"tenant_id", "id", "user_id", "client_id", "kind", "amr", "actor",
 	"ip", "user_agent", "payload", "created_at", "last_used_at", "expires_at", "auth_time",
-	"revoked_at", "reason", "scope", "first_party", "client_bound", "parent_id"}
+	"revoked_at", "reason", "scope", "first_party", "client_bound", "parent_id", "browser_session_id"}
 
 // sessionScan holds the raw parts of a session row until finish decodes them.
 type sessionScan struct {
@@ -28,7 +28,7 @@ func sessionDest(s *store.Session) (*sessionScan, []any) {
 	return sc, []any{&s.TenantID, &s.ID, &s.UserID, &s.ClientID, &s.Kind, &sc.amr, &s.Actor,
 		&s.IP, &s.UserAgent, &s.Payload, tsOut(&s.CreatedAt), tsOut(&s.LastUsedAt),
 		tsOut(&s.ExpiresAt), tsOut(&s.AuthTime), tsOut(&s.RevokedAt), &s.Reason, &s.Scope,
-		&s.FirstParty, &s.ClientBound, &s.ParentID}
+		&s.FirstParty, &s.ClientBound, &s.ParentID, &s.BrowserSessionID}
 }
 
 func (sc *sessionScan) finish() error {
@@ -61,26 +61,30 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session, rt store.
 	if err != nil {
 		return fmt.Errorf("create session: amr: %w", err)
 	}
-	err = s.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO sessions (`+cols("", sessionColumns)+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
-			sess.TenantID, sess.ID, sess.UserID, sess.ClientID, sess.Kind, amr, sess.Actor,
-			sess.IP, sess.UserAgent, sess.Payload, ts(sess.CreatedAt), ts(sess.LastUsedAt),
-			ts(sess.ExpiresAt), ts(sess.AuthTime), ts(sess.RevokedAt), sess.Reason, sess.Scope,
-			sess.FirstParty, sess.ClientBound, sess.ParentID)
-		if err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO refresh_tokens
-			(token_hash, tenant_id, session_id, generation, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`,
-			rt.Hash, sess.TenantID, sess.ID, rt.Generation, ts(rt.CreatedAt), ts(rt.ExpiresAt))
-		return err
-	})
+	err = s.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error { return insertSession(ctx, tx, sess, amr, rt) })
 	if err != nil {
 		return fmt.Errorf("create session: %w", mapErr(err))
 	}
 	return nil
+}
+
+// insertSession inserts a session (amr already encoded) and its first
+// refresh token in tx.
+func insertSession(ctx context.Context, tx pgx.Tx, sess store.Session, amr string, rt store.RefreshToken) error {
+	_, err := tx.Exec(ctx, `INSERT INTO sessions (`+cols("", sessionColumns)+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+		sess.TenantID, sess.ID, sess.UserID, sess.ClientID, sess.Kind, amr, sess.Actor,
+		sess.IP, sess.UserAgent, sess.Payload, ts(sess.CreatedAt), ts(sess.LastUsedAt),
+		ts(sess.ExpiresAt), ts(sess.AuthTime), ts(sess.RevokedAt), sess.Reason, sess.Scope,
+		sess.FirstParty, sess.ClientBound, sess.ParentID, sess.BrowserSessionID)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO refresh_tokens
+			(token_hash, tenant_id, session_id, generation, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6)`,
+		rt.Hash, sess.TenantID, sess.ID, rt.Generation, ts(rt.CreatedAt), ts(rt.ExpiresAt))
+	return err
 }
 
 // GetSession returns the session id of the tenant; store.ErrNotFound otherwise.

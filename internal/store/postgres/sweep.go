@@ -28,6 +28,9 @@ func (s *Store) Sweep(ctx context.Context, now, retryBefore time.Time) error {
 			WHERE retry_data IS NOT NULL AND rotated_at < $1`, retryBefore},
 		{"revocations", `DELETE FROM revocations WHERE exp < $1`, now},
 		{"tickets", `DELETE FROM tickets WHERE expires_at <= $1`, now},
+		{"browser sessions", `DELETE FROM browser_sessions WHERE expires_at <= $1`, now},
+		{"authorization codes", `DELETE FROM auth_codes WHERE expires_at <= $1`, now},
+		{"authorization requests", `DELETE FROM auth_requests WHERE expires_at <= $1`, now},
 		{"id token replay entries", `DELETE FROM id_token_replay WHERE exp <= $1`, now},
 	}
 	for _, st := range steps {

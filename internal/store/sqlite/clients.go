@@ -11,12 +11,13 @@ import (
 
 // clientCols lists the columns scanClient reads, in order.
 const clientCols = `tenant_id, id, name, secret_hash, public, grant_types_json, scopes_json,
-	created_at, updated_at, first_party`
+	created_at, updated_at, redirect_uris_json, post_logout_redirect_uris_json, backchannel_logout_uri, require_par, first_party`
 
 func scanClient(r scanner) (store.Client, error) {
 	var c store.Client
 	err := r.Scan(&c.TenantID, &c.ID, &c.Name, &c.SecretHash, &c.Public,
-		jsonCol{&c.GrantTypes}, jsonCol{&c.Scopes}, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &c.FirstParty)
+		jsonCol{&c.GrantTypes}, jsonCol{&c.Scopes}, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt},
+		jsonCol{&c.RedirectURIs}, jsonCol{&c.PostLogoutRedirectURIs}, &c.BackchannelLogoutURI, &c.RequirePAR, &c.FirstParty)
 	return c, err
 }
 
@@ -30,8 +31,16 @@ func clientArgs(c store.Client) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scopes: %w", err)
 	}
+	redirects, err := jsonText(nonNilList(c.RedirectURIs))
+	if err != nil {
+		return nil, fmt.Errorf("redirect uris: %w", err)
+	}
+	logouts, err := jsonText(nonNilList(c.PostLogoutRedirectURIs))
+	if err != nil {
+		return nil, fmt.Errorf("post-logout redirect uris: %w", err)
+	}
 	return []any{c.TenantID, c.ID, c.Name, c.SecretHash, c.Public, grants, scopes,
-		micros(c.CreatedAt), micros(c.UpdatedAt), c.FirstParty}, nil
+		micros(c.CreatedAt), micros(c.UpdatedAt), redirects, logouts, c.BackchannelLogoutURI, c.RequirePAR, c.FirstParty}, nil
 }
 
 // CreateClient implements store.ClientStore. An unknown tenant is ErrNotFound.
@@ -42,7 +51,7 @@ func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
 	}
 	err = s.write(ctx, func(conn *sql.Conn) error {
 		_, err := conn.ExecContext(ctx, `INSERT INTO clients (`+clientCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 		return err
 	})
 	return wrap("create client", err)
@@ -102,7 +111,8 @@ func (s *Store) UpdateClient(ctx context.Context, tenantID, id string, fn func(*
 		// clientArgs starts with tenant_id and id; the UPDATE takes them last.
 		args = append(args[2:], tenantID, id)
 		_, err = conn.ExecContext(ctx, `UPDATE clients SET name = ?, secret_hash = ?, public = ?,
-			grant_types_json = ?, scopes_json = ?, created_at = ?, updated_at = ?, first_party = ?
+			grant_types_json = ?, scopes_json = ?, created_at = ?, updated_at = ?,
+			redirect_uris_json = ?, post_logout_redirect_uris_json = ?, backchannel_logout_uri = ?, require_par = ?, first_party = ?
 			WHERE tenant_id = ? AND id = ?`, args...)
 		if err != nil {
 			return err
@@ -143,4 +153,12 @@ func (s *Store) DeleteClient(ctx context.Context, tenantID, id string, now time.
 		return nil, wrap("delete client", err)
 	}
 	return out, nil
+}
+
+// nonNilList stores an absent list as [] rather than null.
+func nonNilList(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
 }

@@ -21,14 +21,14 @@ const (
 // sessionCols lists the columns scanSession reads, in order.
 const sessionCols = `tenant_id, id, user_id, client_id, kind, amr_json, actor, ip, user_agent, payload,
 	created_at, last_used_at, expires_at, auth_time, revoked_at, reason, scope,
-	first_party, client_bound, parent_id`
+	first_party, client_bound, parent_id, browser_session_id`
 
 func scanSession(r scanner) (store.Session, error) {
 	var s store.Session
 	err := r.Scan(&s.TenantID, &s.ID, &s.UserID, &s.ClientID, &s.Kind, jsonCol{&s.AMR},
 		&s.Actor, &s.IP, &s.UserAgent, &s.Payload,
 		timeCol{&s.CreatedAt}, timeCol{&s.LastUsedAt}, timeCol{&s.ExpiresAt}, timeCol{&s.AuthTime},
-		timeCol{&s.RevokedAt}, &s.Reason, &s.Scope, &s.FirstParty, &s.ClientBound, &s.ParentID)
+		timeCol{&s.RevokedAt}, &s.Reason, &s.Scope, &s.FirstParty, &s.ClientBound, &s.ParentID, &s.BrowserSessionID)
 	return s, err
 }
 
@@ -39,20 +39,25 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session, rt store.
 	if err != nil {
 		return fmt.Errorf("create session: amr: %w", err)
 	}
-	err = s.write(ctx, func(c *sql.Conn) error {
-		_, err := c.ExecContext(ctx, `INSERT INTO sessions (`+sessionCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			sess.TenantID, sess.ID, sess.UserID, sess.ClientID, sess.Kind, amr,
-			sess.Actor, sess.IP, sess.UserAgent, sess.Payload,
-			micros(sess.CreatedAt), micros(sess.LastUsedAt), sess.ExpiresAt.UnixMicro(), micros(sess.AuthTime),
-			micros(sess.RevokedAt), sess.Reason, sess.Scope, sess.FirstParty, sess.ClientBound, sess.ParentID)
-		if err != nil {
-			return err
-		}
-		rt.TenantID, rt.SessionID = sess.TenantID, sess.ID
-		return insertToken(ctx, c, rt)
-	})
+	err = s.write(ctx, func(c *sql.Conn) error { return insertSession(ctx, c, sess, amr, rt) })
 	return wrap("create session", err)
+}
+
+// insertSession inserts a session (amr already encoded) and its first
+// refresh token.
+func insertSession(ctx context.Context, c *sql.Conn, sess store.Session, amr string, rt store.RefreshToken) error {
+	_, err := c.ExecContext(ctx, `INSERT INTO sessions (`+sessionCols+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		sess.TenantID, sess.ID, sess.UserID, sess.ClientID, sess.Kind, amr,
+		sess.Actor, sess.IP, sess.UserAgent, sess.Payload,
+		micros(sess.CreatedAt), micros(sess.LastUsedAt), sess.ExpiresAt.UnixMicro(), micros(sess.AuthTime),
+		micros(sess.RevokedAt), sess.Reason, sess.Scope, sess.FirstParty, sess.ClientBound, sess.ParentID,
+		sess.BrowserSessionID)
+	if err != nil {
+		return err
+	}
+	rt.TenantID, rt.SessionID = sess.TenantID, sess.ID
+	return insertToken(ctx, c, rt)
 }
 
 // insertToken inserts an active refresh token.

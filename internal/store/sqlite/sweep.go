@@ -23,6 +23,12 @@ var sweepSteps = []struct{ name, sql string }{
 		(SELECT seq FROM revocations WHERE exp <= ?1 LIMIT ?3)`},
 	{"expired tickets", `DELETE FROM tickets WHERE rowid IN
 		(SELECT rowid FROM tickets WHERE expires_at <= ?1 LIMIT ?3)`},
+	{"expired browser sessions", `DELETE FROM browser_sessions WHERE rowid IN
+		(SELECT rowid FROM browser_sessions WHERE expires_at <= ?1 LIMIT ?3)`},
+	{"expired authorization codes", `DELETE FROM auth_codes WHERE rowid IN
+		(SELECT rowid FROM auth_codes WHERE expires_at <= ?1 LIMIT ?3)`},
+	{"expired authorization requests", `DELETE FROM auth_requests WHERE rowid IN
+		(SELECT rowid FROM auth_requests WHERE expires_at <= ?1 LIMIT ?3)`},
 	{"expired id token replay entries", `DELETE FROM id_token_replay WHERE rowid IN
 		(SELECT rowid FROM id_token_replay WHERE exp <= ?1 LIMIT ?3)`},
 }
