@@ -109,7 +109,6 @@ func (s *Store) EndBrowserSession(ctx context.Context, tenantID, id string, now 
 	return out, nil
 }
 
-
 const codeCols = `code_hash, tenant_id, client_id, user_id, browser_session_id, redirect_uri, scope, nonce,
 	code_challenge, amr_json, auth_time, created_at, expires_at, used_at, session_id`
 
