@@ -102,6 +102,7 @@ type Store interface {
 	ClientStore
 	AppSessionStore
 	OAuth2Store
+	EventStore
 
 	// Sweep deletes refresh tokens and sessions expired before now and
 	// clears leeway retry data older than retryBefore. It keeps revocation
