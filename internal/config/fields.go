@@ -78,6 +78,11 @@ var fields = []field{
 	durationField("GATEHOUSE_KEY_RELOAD_INTERVAL", func(c *Config) *time.Duration { return &c.KeyReloadInterval }),
 	durationField("GATEHOUSE_REVOCATION_POLL_INTERVAL", func(c *Config) *time.Duration { return &c.RevocationPoll }),
 	durationField("GATEHOUSE_SHUTDOWN_TIMEOUT", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
+
+	boolField("GATEHOUSE_WEBHOOK_ALLOW_INSECURE", func(c *Config) *bool { return &c.WebhookAllowInsecure }),
+	durationField("GATEHOUSE_WEBHOOK_TIMEOUT", func(c *Config) *time.Duration { return &c.WebhookTimeout }),
+	durationField("GATEHOUSE_WEBHOOK_RETRY_BASE", func(c *Config) *time.Duration { return &c.WebhookRetryBase }),
+	durationField("GATEHOUSE_WEBHOOK_POLL_INTERVAL", func(c *Config) *time.Duration { return &c.WebhookPoll }),
 }
 
 // The accepted values of the enumerated settings, in canonical spelling.
@@ -119,6 +124,17 @@ func durationField(env string, ptr func(*Config) *time.Duration) field {
 			return err
 		}
 		*ptr(c) = d
+		return nil
+	}}
+}
+
+func boolField(env string, ptr func(*Config) *bool) field {
+	return field{env: env, set: func(c *Config, s string) error {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("invalid boolean %q (want true or false)", s)
+		}
+		*ptr(c) = b
 		return nil
 	}}
 }

@@ -77,6 +77,10 @@ func TestLoad_DefaultsWithNothingSet(t *testing.T) {
 		{"KeyReloadInterval", got.KeyReloadInterval, 30 * time.Second},
 		{"RevocationPoll", got.RevocationPoll, 250 * time.Millisecond},
 		{"ShutdownTimeout", got.ShutdownTimeout, 10 * time.Second},
+		{"WebhookAllowInsecure", got.WebhookAllowInsecure, false},
+		{"WebhookTimeout", got.WebhookTimeout, 10 * time.Second},
+		{"WebhookRetryBase", got.WebhookRetryBase, 5 * time.Second},
+		{"WebhookPoll", got.WebhookPoll, time.Second},
 		{"Providers", len(got.Providers), 0},
 		{"DBKind", got.DBKind(), "sqlite"},
 		{"SQLitePath", got.SQLitePath(), "./gatehouse-data/gatehouse.db"},
@@ -131,6 +135,10 @@ var settable = map[string]string{
 	"GATEHOUSE_KEY_RELOAD_INTERVAL":      "1m",
 	"GATEHOUSE_REVOCATION_POLL_INTERVAL": "1s",
 	"GATEHOUSE_SHUTDOWN_TIMEOUT":         "20s",
+	"GATEHOUSE_WEBHOOK_ALLOW_INSECURE":   "true",
+	"GATEHOUSE_WEBHOOK_TIMEOUT":          "4s",
+	"GATEHOUSE_WEBHOOK_RETRY_BASE":       "1s",
+	"GATEHOUSE_WEBHOOK_POLL_INTERVAL":    "2s",
 }
 
 func TestLoad_EverySettingFromEnvAndFile(t *testing.T) {
@@ -213,6 +221,10 @@ db_timeout: 3s
 key_reload_interval: 1m
 revocation_poll_interval: 500ms
 shutdown_timeout: 15s
+webhook_allow_insecure: true
+webhook_timeout: 3s
+webhook_retry_base: 2s
+webhook_poll_interval: 500ms
 providers:
   - name: corp
     issuer: https://login.corp.example
@@ -269,6 +281,11 @@ func TestLoad_File(t *testing.T) {
 		KeyReloadInterval: time.Minute,
 		RevocationPoll:    500 * time.Millisecond,
 		ShutdownTimeout:   15 * time.Second,
+
+		WebhookAllowInsecure: true,
+		WebhookTimeout:       3 * time.Second,
+		WebhookRetryBase:     2 * time.Second,
+		WebhookPoll:          500 * time.Millisecond,
 		Providers: []Provider{
 			{
 				Tenant: "default", Name: "corp", Issuer: "https://login.corp.example",

@@ -39,6 +39,9 @@ type Policy struct {
 	MFARiskLevel string
 	// TicketMaxTTL caps the lifetime of one-time tickets (default 5m).
 	TicketMaxTTL time.Duration
+	// WebhookAllowInsecure admits webhook URLs that are http or whose host
+	// is a loopback, private or link-local address (development and tests).
+	WebhookAllowInsecure bool
 }
 
 // failureWindow is how long a failed login counts towards a lockout.
@@ -74,7 +77,22 @@ type Deps struct {
 	// KeyedHash hashes known devices and recovery codes; without it, a
 	// random key is used and known devices are forgotten at restart.
 	KeyedHash *token.KeyedHash
+
+	// WebhookSealer encrypts webhook signing secrets at rest (the
+	// dispatcher opens them with the same key); without it, webhook
+	// endpoints cannot be created.
+	WebhookSealer *token.Sealer
+	// Events is woken whenever an event may have queued deliveries; nil
+	// when nothing delivers them in this process.
+	Events Waker
 }
+
+// Waker is told that the outbox may have new messages (events.Dispatcher).
+type Waker interface{ Wake() }
+
+type nopWaker struct{}
+
+func (nopWaker) Wake() {}
 
 // Service is the core of Gatehouse.
 type Service struct {
@@ -94,6 +112,9 @@ type Service struct {
 
 	totpSealer *token.Sealer    // TOTP secrets at rest
 	keyed      *token.KeyedHash // known devices and recovery codes
+
+	webhookSealer *token.Sealer // webhook secrets at rest
+	events        Waker
 }
 
 // New returns a Service. It does not touch the store; call SyncRevocations
@@ -110,6 +131,9 @@ func New(d Deps, p Policy) (*Service, error) {
 	}
 	if d.Metrics == nil {
 		d.Metrics = nopMetrics{}
+	}
+	if d.Events == nil {
+		d.Events = nopWaker{}
 	}
 	return &Service{
 		store:    d.Store,
@@ -128,6 +152,9 @@ func New(d Deps, p Policy) (*Service, error) {
 
 		totpSealer: d.TOTPSealer,
 		keyed:      keyedHashOrRandom(d.KeyedHash),
+
+		webhookSealer: d.WebhookSealer,
+		events:        d.Events,
 	}, nil
 }
 

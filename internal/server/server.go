@@ -14,8 +14,10 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/core"
+	"github.com/gatehouse-auth/gatehouse/internal/events"
 	"github.com/gatehouse-auth/gatehouse/internal/metrics"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
+	"github.com/gatehouse-auth/gatehouse/internal/safeurl"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/token"
 )
@@ -35,6 +37,8 @@ type Server struct {
 	Keys    *token.KeySet
 	Service *core.Service
 	Metrics *metrics.Metrics
+	// Events delivers the outbox (webhooks) in the background.
+	Events  *events.Dispatcher
 	Handler http.Handler
 	log     *slog.Logger
 
@@ -91,6 +95,18 @@ func assemble(ctx context.Context, cfg config.Config, opts Options, st store.Sto
 	if err != nil {
 		return nil, err
 	}
+	webhookSealer, err := token.NewSealer(master, "webhook-secrets")
+	if err != nil {
+		return nil, err
+	}
+	dispatcher, err := events.New(events.Options{
+		Store: st, Sealer: webhookSealer, Now: clock.Now, Logger: log,
+		Client:  safeurl.Client(cfg.WebhookTimeout, cfg.WebhookAllowInsecure),
+		Timeout: cfg.WebhookTimeout, RetryBase: cfg.WebhookRetryBase, Poll: cfg.WebhookPoll,
+	})
+	if err != nil {
+		return nil, err
+	}
 	keys, err := token.NewKeySet(ctx, st, keySealer, token.KeySetOptions{
 		Issuer: cfg.Issuer, Alg: cfg.SigningAlg, AccessTTL: cfg.AccessTokenTTL, Now: clock.Now, Logger: log,
 	})
@@ -106,6 +122,7 @@ func assemble(ctx context.Context, cfg config.Config, opts Options, st store.Sto
 		Store: st, Keys: keys, Hasher: password.New(params, 0, 0), Sealer: retrySealer,
 		Clock: clock, Metrics: m, Logger: log, AdminKey: adminKey,
 		TOTPSealer: totpSealer, KeyedHash: keyed,
+		WebhookSealer: webhookSealer, Events: dispatcher,
 	}, PolicyOf(cfg))
 	if err != nil {
 		return nil, err
@@ -119,7 +136,7 @@ func assemble(ctx context.Context, cfg config.Config, opts Options, st store.Sto
 	if err := svc.SyncRevocations(ctx); err != nil {
 		return nil, fmt.Errorf("revocations: %w", err)
 	}
-	s := &Server{Config: cfg, Store: st, Keys: keys, Service: svc, Metrics: m, log: log}
+	s := &Server{Config: cfg, Store: st, Keys: keys, Service: svc, Metrics: m, Events: dispatcher, log: log}
 	s.Handler = s.routes()
 	bg, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -145,6 +162,8 @@ func PolicyOf(cfg config.Config) core.Policy {
 		MFAMode:            cfg.MFAMode,
 		MFARiskLevel:       cfg.MFARiskLevel,
 		TicketMaxTTL:       cfg.TicketMaxTTL,
+
+		WebhookAllowInsecure: cfg.WebhookAllowInsecure,
 	}
 }
 
@@ -155,6 +174,7 @@ func (s *Server) background(ctx context.Context) {
 	}
 	run(func() { s.Keys.Watch(ctx, s.Config.KeyReloadInterval) })
 	run(func() { s.Service.WatchRevocations(ctx, s.Config.RevocationPoll) })
+	run(func() { s.Events.Run(ctx) })
 	run(func() {
 		t := time.NewTicker(5 * time.Minute)
 		defer t.Stop()
