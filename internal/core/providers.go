@@ -29,7 +29,7 @@ const (
 // the clock move token lifetimes and the key refetch interval with it. New
 // has filled in the clock and the logger.
 func newVerifier(d Deps) *federation.Verifier {
-	v, err := federation.New(federation.Options{Replay: d.Store, Now: d.Clock.Now, Logger: d.Logger})
+	v, err := federation.New(federation.Options{Replay: d.Store, Now: d.Clock.Now, Logger: d.Logger, HTTPClient: d.ProviderClient})
 	if err != nil {
 		// Unreachable: New has checked that the store is set.
 		panic("core: " + err.Error())

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/federation"
@@ -82,6 +83,9 @@ type Deps struct {
 	// dispatcher opens them with the same key); without it, webhook
 	// endpoints cannot be created.
 	WebhookSealer *token.Sealer
+	// ProviderClient fetches providers' discovery documents and keys
+	// (default federation.NewHTTPClient()).
+	ProviderClient *http.Client
 	// Events is woken whenever an event may have queued deliveries; nil
 	// when nothing delivers them in this process.
 	Events Waker

@@ -14,6 +14,10 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/token"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // Defaults of Options.
@@ -58,13 +62,16 @@ type Options struct {
 	MaxAge time.Duration
 	// Workers bounds the deliveries in flight at once.
 	Workers int
+	// TracerProvider makes each delivery a span (default: none).
+	TracerProvider trace.TracerProvider
 }
 
 // Dispatcher delivers outbox messages. Run it in one goroutine per process;
 // any number of processes may run one on the same store.
 type Dispatcher struct {
-	o    Options
-	wake chan struct{}
+	o      Options
+	wake   chan struct{}
+	tracer trace.Tracer
 }
 
 // New returns a Dispatcher with the defaults filled in.
@@ -94,7 +101,11 @@ func New(o Options) (*Dispatcher, error) {
 	c := *o.Client
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	o.Client = &c
-	return &Dispatcher{o: o, wake: make(chan struct{}, 1)}, nil
+	if o.TracerProvider == nil {
+		o.TracerProvider = noop.NewTracerProvider()
+	}
+	return &Dispatcher{o: o, wake: make(chan struct{}, 1),
+		tracer: o.TracerProvider.Tracer("github.com/gatehouse-auth/gatehouse/internal/events")}, nil
 }
 
 // Wake asks the dispatcher to scan the outbox now; it never blocks, so the
@@ -150,6 +161,10 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 // deliver makes one attempt and records its outcome. The outcome is
 // recorded even when ctx ends meanwhile (shutdown): the attempt happened.
 func (d *Dispatcher) deliver(ctx context.Context, m store.OutboxMessage) {
+	ctx, span := d.tracer.Start(ctx, "outbox.deliver", trace.WithAttributes(
+		attribute.String("outbox.kind", m.Kind), attribute.String("outbox.message_id", m.ID),
+		attribute.String("outbox.event_type", m.EventType), attribute.Int("outbox.attempt", m.Attempts)))
+	defer span.End()
 	r := d.attempt(ctx, m)
 	r.At = d.o.Now()
 	if r.Status == "" {
@@ -169,6 +184,10 @@ func (d *Dispatcher) deliver(ctx context.Context, m store.OutboxMessage) {
 		// The lease will end and the message be delivered again: at least once.
 		d.o.Logger.Warn("outbox result not recorded", "message", m.ID, "err", err)
 		return
+	}
+	span.SetAttributes(attribute.String("outbox.status", r.Status))
+	if r.Status != store.OutboxDelivered {
+		span.SetStatus(codes.Error, r.Error)
 	}
 	if r.Status == store.OutboxFailed {
 		d.o.Logger.Warn("outbox message given up", "message", m.ID, "kind", m.Kind, "target", m.Target,

@@ -5,9 +5,12 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/metrics"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // statusWriter records the status code a handler wrote.
@@ -63,6 +66,15 @@ func Observe(next http.Handler, m *metrics.Metrics, log *slog.Logger) http.Handl
 			}
 			if m != nil {
 				m.ObserveRequest(route, strconv.Itoa(status), elapsed)
+			}
+			if span := trace.SpanFromContext(r.Context()); span.IsRecording() && r.Pattern != "" {
+				// The server span (otelhttp) is named "METHOD /path" from
+				// the pattern; the route attribute is the path alone.
+				_, path, hasMethod := strings.Cut(r.Pattern, " ")
+				if !hasMethod {
+					path = r.Pattern
+				}
+				span.SetAttributes(attribute.String("http.route", path))
 			}
 			// LogAttrs with typed attributes: no boxing on every request.
 			log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method),

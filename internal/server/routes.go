@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/httpapi/oauth2"
 	"github.com/gatehouse-auth/gatehouse/internal/httpapi/wellknown"
 	"github.com/gatehouse-auth/gatehouse/internal/openapi"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 )
 
 // routes builds the server's handler: operational endpoints, the
@@ -57,7 +58,13 @@ func (s *Server) routes() http.Handler {
 		oauth2.New(s.Service, ip, s.log).Register(mux)
 		styles["/oauth2/"] = oauth2.WriteStatus
 	}
-	return httpapi.Observe(unmatched(mux, styles), s.Metrics, s.log)
+	h := httpapi.Observe(unmatched(mux, styles), s.Metrics, s.log)
+	if s.tracer != nil {
+		// A server span per request, continuing a caller's traceparent,
+		// named "METHOD /route" once the mux has matched.
+		h = otelhttp.NewHandler(h, "http.server", otelhttp.WithTracerProvider(s.tracer))
+	}
+	return h
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {

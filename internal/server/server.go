@@ -15,11 +15,14 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/core"
 	"github.com/gatehouse-auth/gatehouse/internal/events"
+	"github.com/gatehouse-auth/gatehouse/internal/federation"
 	"github.com/gatehouse-auth/gatehouse/internal/metrics"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/safeurl"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/token"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Options adjust a server for tests.
@@ -28,6 +31,9 @@ type Options struct {
 	Logger *slog.Logger
 	// HashParams overrides the argon2id parameters (tests use cheap ones).
 	HashParams *password.Params
+	// TracerProvider, when set, traces every request, store call and
+	// outgoing request (see internal/telemetry); nil traces nothing.
+	TracerProvider trace.TracerProvider
 }
 
 // Server is an assembled Gatehouse.
@@ -41,6 +47,7 @@ type Server struct {
 	Events  *events.Dispatcher
 	Handler http.Handler
 	log     *slog.Logger
+	tracer  trace.TracerProvider // nil: no tracing
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -66,7 +73,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	if err != nil {
 		return nil, err
 	}
-	st, err := OpenStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, opts.TracerProvider)
 	if err != nil {
 		return nil, err
 	}
@@ -99,10 +106,12 @@ func assemble(ctx context.Context, cfg config.Config, opts Options, st store.Sto
 	if err != nil {
 		return nil, err
 	}
+	tp := opts.TracerProvider
 	dispatcher, err := events.New(events.Options{
 		Store: st, Sealer: webhookSealer, Now: clock.Now, Logger: log,
-		Client:  safeurl.Client(cfg.WebhookTimeout, cfg.WebhookAllowInsecure),
+		Client:  traced(safeurl.Client(cfg.WebhookTimeout, cfg.WebhookAllowInsecure), tp),
 		Timeout: cfg.WebhookTimeout, RetryBase: cfg.WebhookRetryBase, Poll: cfg.WebhookPoll,
+		TracerProvider: tp,
 	})
 	if err != nil {
 		return nil, err
@@ -123,6 +132,7 @@ func assemble(ctx context.Context, cfg config.Config, opts Options, st store.Sto
 		Clock: clock, Metrics: m, Logger: log, AdminKey: adminKey,
 		TOTPSealer: totpSealer, KeyedHash: keyed,
 		WebhookSealer: webhookSealer, Events: dispatcher,
+		ProviderClient: traced(federation.NewHTTPClient(), tp),
 	}, PolicyOf(cfg))
 	if err != nil {
 		return nil, err
@@ -136,12 +146,25 @@ func assemble(ctx context.Context, cfg config.Config, opts Options, st store.Sto
 	if err := svc.SyncRevocations(ctx); err != nil {
 		return nil, fmt.Errorf("revocations: %w", err)
 	}
-	s := &Server{Config: cfg, Store: st, Keys: keys, Service: svc, Metrics: m, Events: dispatcher, log: log}
+	s := &Server{Config: cfg, Store: st, Keys: keys, Service: svc, Metrics: m, Events: dispatcher, log: log, tracer: tp}
 	s.Handler = s.routes()
 	bg, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.background(bg)
 	return s, nil
+}
+
+// traced makes c's requests client spans of tp; with a nil tp it returns c.
+func traced(c *http.Client, tp trace.TracerProvider) *http.Client {
+	if tp == nil {
+		return c
+	}
+	rt := c.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	c.Transport = otelhttp.NewTransport(rt, otelhttp.WithTracerProvider(tp))
+	return c
 }
 
 // PolicyOf extracts the core's policy from the configuration.
