@@ -176,8 +176,23 @@ func (s *Store) EnqueueOutbox(ctx context.Context, m store.OutboxMessage) (store
 // (BEGIN IMMEDIATE), so the select and the lease in one write transaction
 // cannot interleave with another claim, in this process or another.
 func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.OutboxMessage, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
+	// The poll runs every second in every process: when nothing is due, a
+	// read on a reader connection answers without taking the write lock
+	// that sign-ins and the group commit need.
+	var due bool
+	err := s.reader.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM outbox
+		WHERE status = 'pending' AND next_attempt_at <= ?)`, micros(now)).Scan(&due)
+	if err != nil {
+		return nil, wrap("claim outbox", err)
+	}
+	if !due {
+		return nil, nil
+	}
 	var out []store.OutboxMessage
-	err := s.write(ctx, func(c *sql.Conn) error {
+	err = s.write(ctx, func(c *sql.Conn) error {
 		rows, err := c.QueryContext(ctx, `UPDATE outbox SET next_attempt_at = ?1, attempts = attempts + 1
 			WHERE seq IN (
 				SELECT o.seq FROM outbox o
