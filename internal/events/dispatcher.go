@@ -118,17 +118,35 @@ func (d *Dispatcher) Wake() {
 }
 
 // Run delivers messages until ctx is done: whenever woken, every Poll, and
-// again at once after a scan that found work.
+// whenever a delivery ends (the target's next message may be due). At most
+// Workers deliveries are in flight; a slow endpoint holds one worker, never
+// the others' deliveries. Run returns once the deliveries in flight have
+// recorded their outcome.
 func (d *Dispatcher) Run(ctx context.Context) {
 	t := time.NewTicker(d.o.Poll)
 	defer t.Stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	slots := make(chan struct{}, d.o.Workers)
 	for {
-		n, err := d.RunOnce(ctx)
-		if err != nil && ctx.Err() == nil {
-			d.o.Logger.Warn("outbox scan failed", "err", err)
-		}
-		if n > 0 && err == nil {
-			continue
+		if free := cap(slots) - len(slots); free > 0 {
+			ms, err := d.o.Store.ClaimOutbox(ctx, d.o.Now(), 2*d.o.Timeout, free)
+			if err != nil && ctx.Err() == nil {
+				d.o.Logger.Warn("outbox scan failed", "err", err)
+			}
+			for _, m := range ms {
+				slots <- struct{}{}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					d.deliver(ctx, m)
+					<-slots
+					d.Wake()
+				}()
+			}
+			if err == nil && len(ms) == free {
+				continue // there may be more due
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -139,8 +157,8 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	}
 }
 
-// RunOnce claims the messages due now and delivers them, at most Workers at
-// a time, and returns how many it claimed.
+// RunOnce claims the messages due now (at most Workers), delivers them and
+// returns how many it claimed, once all of them are recorded.
 func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	ms, err := d.o.Store.ClaimOutbox(ctx, d.o.Now(), 2*d.o.Timeout, d.o.Workers)
 	if err != nil {

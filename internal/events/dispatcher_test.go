@@ -350,3 +350,37 @@ func TestSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestDispatcher_SlowEndpointDoesNotHoldOthers: while one endpoint holds
+// its delivery open, Run delivers another endpoint's events.
+func TestDispatcher_SlowEndpointDoesNotHoldOthers(t *testing.T) {
+	f := newFixture(t, Options{Poll: time.Hour, Timeout: time.Minute})
+	f.rcv.hang = true // wh_1 never answers
+	fast := newReceiver(t, GenerateSecret(), f.clock.Now)
+	secret := GenerateSecret()
+	fast.verifier, _ = sdk.NewWebhookVerifier(secret)
+	fast.verifier.Now = f.clock.Now
+	sealed, err := f.d.o.Sealer.Seal([]byte(secret), SecretAAD("t1", "wh_2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.CreateWebhook(context.Background(), store.Webhook{TenantID: "t1", ID: "wh_2", URL: fast.srv.URL,
+		Events: []string{"*"}, SecretEnc: sealed, CreatedAt: f.clock.Now(), UpdatedAt: f.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { f.d.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	f.event(t, "login_succeeded", "u1")
+	f.d.Wake()
+	f.event(t, "logout", "u1")
+	f.d.Wake()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(fast.events()) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the fast endpoint got %d of 2 events while the slow one hangs", len(fast.events()))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

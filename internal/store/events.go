@@ -20,6 +20,10 @@ const (
 	OutboxFailed    = "failed" // given up: retries ran out or the target is gone
 )
 
+// OutboxRetention is how long Sweep keeps delivered and failed messages
+// (the delivery log); pending ones are kept until they are finished.
+const OutboxRetention = 30 * 24 * time.Hour
+
 // WebhookAllEvents in Webhook.Events subscribes the endpoint to every event type.
 const WebhookAllEvents = "*"
 

@@ -19,6 +19,7 @@ func init() {
 		{"Outbox/ClaimInOrderPerTarget", testOutboxClaimOrder},
 		{"Outbox/RetryAndFail", testOutboxRetryAndFail},
 		{"Outbox/ConcurrentClaimsLeaseOnce", testOutboxConcurrentClaims},
+		{"Outbox/SweepKeepsTheLogForItsRetention", testOutboxSweep},
 	}...)
 }
 
@@ -330,5 +331,30 @@ func testOutboxConcurrentClaims(t *testing.T, s store.Store) {
 		if n != 1 {
 			t.Errorf("message %d claimed %d times", seq, n)
 		}
+	}
+}
+
+func testOutboxSweep(t *testing.T, s store.Store) {
+	mustTenant(t, s, "t1")
+	old, recent, pending := enqueue(t, s, "A", base), enqueue(t, s, "B", base), enqueue(t, s, "C", base)
+	for _, m := range claim(t, s, base) {
+		switch m.Seq {
+		case old.Seq:
+			completeMsg(t, s, m, store.OutboxResult{Status: store.OutboxDelivered, At: base})
+		case recent.Seq:
+			completeMsg(t, s, m, store.OutboxResult{Status: store.OutboxFailed, At: base.Add(2 * day)})
+		}
+	}
+	if err := s.Sweep(t.Context(), base.Add(store.OutboxRetention+day), base); err != nil {
+		t.Fatalf("Sweep: %v", err)
+	}
+	if n := len(outbox(t, s, "t1", "A")); n != 0 {
+		t.Errorf("a message finished more than the retention ago was kept")
+	}
+	if n := len(outbox(t, s, "t1", "B")); n != 1 {
+		t.Errorf("a message finished within the retention was swept")
+	}
+	if ms := outbox(t, s, "t1", "C"); len(ms) != 1 || ms[0].Seq != pending.Seq {
+		t.Errorf("a pending message was swept")
 	}
 }
