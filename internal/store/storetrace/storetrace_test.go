@@ -12,7 +12,6 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/store/sqlite"
-	"github.com/gatehouse-auth/gatehouse/internal/store/storetest"
 	"github.com/gatehouse-auth/gatehouse/internal/store/storetrace"
 )
 
@@ -26,12 +25,6 @@ func open(t *testing.T, tp *sdktrace.TracerProvider) store.Store {
 		t.Fatal(err)
 	}
 	return storetrace.Wrap(st, tp)
-}
-
-// TestConformance: the traced store is still a store.
-func TestConformance(t *testing.T) {
-	tp := sdktrace.NewTracerProvider()
-	storetest.Run(t, func(t *testing.T) store.Store { return open(t, tp) })
 }
 
 // TestSpans: one span per call inside a trace (none outside), a child of
