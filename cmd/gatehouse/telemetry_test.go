@@ -91,7 +91,19 @@ func TestTracing_ExportsSpansOverOTLP(t *testing.T) {
 		"OTEL_EXPORTER_OTLP_ENDPOINT": col.srv.URL,
 		"OTEL_BSP_SCHEDULE_DELAY":     "50",
 		"OTEL_SERVICE_NAME":           "gatehouse-under-test",
+
+		"GATEHOUSE_WEBHOOK_ALLOW_INSECURE": "true",
 	})
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("traceparent") == "" {
+			t.Error("a webhook delivery carries no traceparent")
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hook.Close()
+	if code, m := p.call("POST", "/admin/webhooks", testAdminKey, map[string]any{"url": hook.URL, "events": []string{"user_created"}}); code != 201 {
+		t.Fatalf("create webhook: %d %v", code, m)
+	}
 	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
 	req, _ := http.NewRequest("GET", p.url+"/healthz", nil)
 	req.Header.Set("traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
@@ -149,6 +161,26 @@ func TestTracing_ExportsSpansOverOTLP(t *testing.T) {
 		return false
 	}) {
 		t.Error("no store.CreateUser span in the request's trace")
+	}
+	// The webhook delivery is a trace of its own: outbox.deliver, with the
+	// POST as its client child.
+	if !eventually(5*time.Second, func() bool {
+		for _, d := range col.find("outbox.deliver") {
+			for _, post := range col.find("HTTP POST") {
+				if string(post.TraceId) == string(d.TraceId) && post.Kind == tracepb.Span_SPAN_KIND_CLIENT {
+					return true
+				}
+			}
+		}
+		return false
+	}) {
+		col.mu.Lock()
+		var names []string
+		for _, s := range col.spans {
+			names = append(names, s.Name)
+		}
+		col.mu.Unlock()
+		t.Errorf("no webhook delivery trace; spans: %q", names)
 	}
 	col.mu.Lock()
 	service := col.service
