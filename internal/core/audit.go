@@ -59,7 +59,7 @@ func (s *Service) audit(ctx context.Context, e store.AuditEvent) {
 		e.Time = s.clock.Now()
 	}
 	if err := s.store.AppendAudit(ctx, e); err != nil {
-		s.log.Error("audit event not written", "type", e.Type, "tenant", e.TenantID, "err", err)
+		s.log.ErrorContext(ctx, "audit event not written", "type", e.Type, "tenant", e.TenantID, "err", err)
 		return
 	}
 	s.events.Wake() // the store queued the event's webhooks with it

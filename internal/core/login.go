@@ -75,7 +75,7 @@ func (s *Service) loginPassword(ctx context.Context, in PasswordLogin) (LoginRes
 	if err != nil && !errors.Is(err, password.ErrBusy) {
 		// No password (a federated user) or an unreadable hash: not a match.
 		if u.PasswordHash != "" {
-			s.log.Warn("unreadable password hash", "tenant", u.TenantID, "user", u.ID)
+			s.log.WarnContext(ctx, "unreadable password hash", "tenant", u.TenantID, "user", u.ID)
 		}
 		ok, err = false, nil
 	}
@@ -130,7 +130,7 @@ func (s *Service) upgradeHash(ctx context.Context, u store.User, pw string) stor
 		return nil
 	})
 	if err != nil {
-		s.log.Warn("password hash upgrade failed", "tenant", u.TenantID, "user", u.ID, "err", err)
+		s.log.WarnContext(ctx, "password hash upgrade failed", "tenant", u.TenantID, "user", u.ID, "err", err)
 		return u
 	}
 	return nu

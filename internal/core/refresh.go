@@ -106,7 +106,7 @@ func (s *Service) refresh(ctx context.Context, in RefreshRequest) (LoginResult, 
 	case store.Reused:
 		s.noteRevoked(res.Session)
 		s.events.Wake() // the store queued the reuse event's webhooks
-		s.log.Warn("refresh token reuse detected; session revoked", "tenant", in.TenantID, "session", res.Session.ID, "user", res.Session.UserID)
+		s.log.WarnContext(ctx, "refresh token reuse detected; session revoked", "tenant", in.TenantID, "session", res.Session.ID, "user", res.Session.UserID)
 		return LoginResult{}, "reused", errInvalidGrant
 	default:
 		return LoginResult{}, "invalid", errInvalidGrant

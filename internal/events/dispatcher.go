@@ -200,7 +200,7 @@ func (d *Dispatcher) deliver(ctx context.Context, m store.OutboxMessage) {
 	defer cancel()
 	if err := d.o.Store.CompleteOutbox(cctx, m.Seq, r); err != nil && !errors.Is(err, store.ErrNotFound) {
 		// The lease will end and the message be delivered again: at least once.
-		d.o.Logger.Warn("outbox result not recorded", "message", m.ID, "err", err)
+		d.o.Logger.WarnContext(ctx, "outbox result not recorded", "message", m.ID, "err", err)
 		return
 	}
 	span.SetAttributes(attribute.String("outbox.status", r.Status))
@@ -208,7 +208,7 @@ func (d *Dispatcher) deliver(ctx context.Context, m store.OutboxMessage) {
 		span.SetStatus(codes.Error, r.Error)
 	}
 	if r.Status == store.OutboxFailed {
-		d.o.Logger.Warn("outbox message given up", "message", m.ID, "kind", m.Kind, "target", m.Target,
+		d.o.Logger.WarnContext(ctx, "outbox message given up", "message", m.ID, "kind", m.Kind, "target", m.Target,
 			"attempts", m.Attempts, "status", r.HTTPStatus, "err", r.Error)
 	}
 }

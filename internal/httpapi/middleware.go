@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -13,10 +14,29 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// statusWriter records the status code a handler wrote.
+// statusWriter records the status code a handler wrote, and carries the
+// request's context to the error writers, whose log lines then carry the
+// request's trace id (see RequestContext).
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	ctx    context.Context
+}
+
+// RequestContext returns the context of the request w answers when w comes
+// from Observe (possibly wrapped), else context.Background(). Error writers
+// that get only the ResponseWriter log with it.
+func RequestContext(w http.ResponseWriter) context.Context {
+	for {
+		switch x := w.(type) {
+		case *statusWriter:
+			return x.ctx
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = x.Unwrap()
+		default:
+			return context.Background()
+		}
+	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -42,13 +62,13 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func Observe(next http.Handler, m *metrics.Metrics, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &statusWriter{ResponseWriter: w, ctx: r.Context()}
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+				log.ErrorContext(r.Context(), "panic serving request", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
 				if sw.status == 0 {
 					WriteJSON(sw, http.StatusInternalServerError, map[string]any{
 						"code": 500, "message": "internal error", "error": "internal_error",
