@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/telemetry"
 )
 
 // newFlags returns a flag set whose --help prints the command's summary.
@@ -34,11 +35,12 @@ func loadConfig(path string) (config.Config, error) {
 	return cfg, nil
 }
 
-// newLogger writes JSON logs at the configured level to w.
+// newLogger writes JSON logs at the configured level to w, with the trace
+// and span ids in every line logged in a traced context.
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+	return slog.New(telemetry.LogHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})))
 }
 
 // cliLogger is the log of a one-off command: warnings and errors only

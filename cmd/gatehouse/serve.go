@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/server"
+	"github.com/gatehouse-auth/gatehouse/internal/telemetry"
 )
 
 func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
@@ -21,7 +24,22 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	log := newLogger(cfg, stderr)
 	warnUnknownEnv(log)
-	srv, err := server.New(ctx, cfg, server.Options{Logger: log})
+	tp, stopTracing, err := telemetry.Setup(ctx, os.Getenv, version)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// Flush the spans of the last requests, within a bound.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(sctx); err != nil {
+			log.Warn("trace export at shutdown failed", "err", err)
+		}
+	}()
+	if tp != nil {
+		log.Info("tracing on: spans are exported over OTLP/HTTP")
+	}
+	srv, err := server.New(ctx, cfg, server.Options{Logger: log, TracerProvider: tp})
 	if err != nil {
 		return err
 	}

@@ -130,6 +130,17 @@ type Config struct {
 	MetricsAuth bool
 	// MetricsToken is a bearer accepted by /metrics besides the admin key.
 	MetricsToken string
+	// WebhookAllowInsecure admits webhook URLs over http or to loopback,
+	// private and link-local addresses (development and tests only).
+	WebhookAllowInsecure bool
+	// WebhookTimeout bounds one webhook delivery.
+	WebhookTimeout time.Duration
+	// WebhookRetryBase is the first retry delay of a failed delivery; each
+	// further one doubles (up to an hour) until 24 h after the event.
+	WebhookRetryBase time.Duration
+	// WebhookPoll is how often the outbox is scanned for messages written
+	// by other processes and for retries that are due.
+	WebhookPoll time.Duration
 
 	// Providers are external OpenID providers registered at start-up (YAML only).
 	Providers []Provider
@@ -193,6 +204,9 @@ func Default() Config {
 		KeyReloadInterval:         30 * time.Second,
 		RevocationPoll:            250 * time.Millisecond,
 		ShutdownTimeout:           10 * time.Second,
+		WebhookTimeout:            10 * time.Second,
+		WebhookRetryBase:          5 * time.Second,
+		WebhookPoll:               time.Second,
 	}
 	c.Issuer = defaultIssuer(c.Addr)
 	return c

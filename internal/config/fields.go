@@ -86,6 +86,10 @@ var fields = []field{
 	boolField("GATEHOUSE_PROVIDER_ALLOW_INSECURE", func(c *Config) *bool { return &c.ProviderAllowInsecure }),
 	boolField("GATEHOUSE_METRICS_AUTH", func(c *Config) *bool { return &c.MetricsAuth }),
 	stringField("GATEHOUSE_METRICS_TOKEN", func(c *Config) *string { return &c.MetricsToken }),
+	boolField("GATEHOUSE_WEBHOOK_ALLOW_INSECURE", func(c *Config) *bool { return &c.WebhookAllowInsecure }),
+	durationField("GATEHOUSE_WEBHOOK_TIMEOUT", func(c *Config) *time.Duration { return &c.WebhookTimeout }),
+	durationField("GATEHOUSE_WEBHOOK_RETRY_BASE", func(c *Config) *time.Duration { return &c.WebhookRetryBase }),
+	durationField("GATEHOUSE_WEBHOOK_POLL_INTERVAL", func(c *Config) *time.Duration { return &c.WebhookPoll }),
 }
 
 // The accepted values of the enumerated settings, in canonical spelling.
@@ -145,6 +149,7 @@ func durationField(env string, ptr func(*Config) *time.Duration) field {
 		return nil
 	}}
 }
+
 
 func intField(env string, ptr func(*Config) *int) field {
 	return field{env: env, set: func(c *Config, s string) error {

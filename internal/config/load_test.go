@@ -81,6 +81,10 @@ func TestLoad_DefaultsWithNothingSet(t *testing.T) {
 		{"KeyActivationDelay", got.KeyActivationDelay, time.Duration(0)},
 		{"RevocationPoll", got.RevocationPoll, 250 * time.Millisecond},
 		{"ShutdownTimeout", got.ShutdownTimeout, 10 * time.Second},
+		{"WebhookAllowInsecure", got.WebhookAllowInsecure, false},
+		{"WebhookTimeout", got.WebhookTimeout, 10 * time.Second},
+		{"WebhookRetryBase", got.WebhookRetryBase, 5 * time.Second},
+		{"WebhookPoll", got.WebhookPoll, time.Second},
 		{"Providers", len(got.Providers), 0},
 		{"DBKind", got.DBKind(), "sqlite"},
 		{"SQLitePath", got.SQLitePath(), "./gatehouse-data/gatehouse.db"},
@@ -142,6 +146,10 @@ var settable = map[string]string{
 	"GATEHOUSE_PROVIDER_ALLOW_INSECURE":      "true",
 	"GATEHOUSE_METRICS_AUTH":                 "true",
 	"GATEHOUSE_METRICS_TOKEN":                "0123456789abcdef0123456789abcdef-metrics",
+	"GATEHOUSE_WEBHOOK_ALLOW_INSECURE":       "true",
+	"GATEHOUSE_WEBHOOK_TIMEOUT":              "4s",
+	"GATEHOUSE_WEBHOOK_RETRY_BASE":           "1s",
+	"GATEHOUSE_WEBHOOK_POLL_INTERVAL":        "2s",
 }
 
 func TestLoad_EverySettingFromEnvAndFile(t *testing.T) {
@@ -227,6 +235,10 @@ db_timeout: 3s
 key_reload_interval: 1m
 revocation_poll_interval: 500ms
 shutdown_timeout: 15s
+webhook_allow_insecure: true
+webhook_timeout: 3s
+webhook_retry_base: 2s
+webhook_poll_interval: 500ms
 providers:
   - name: corp
     issuer: https://login.corp.example
@@ -286,6 +298,11 @@ func TestLoad_File(t *testing.T) {
 		KeyReloadInterval: time.Minute,
 		RevocationPoll:    500 * time.Millisecond,
 		ShutdownTimeout:   15 * time.Second,
+
+		WebhookAllowInsecure: true,
+		WebhookTimeout:       3 * time.Second,
+		WebhookRetryBase:     2 * time.Second,
+		WebhookPoll:          500 * time.Millisecond,
 		Providers: []Provider{
 			{
 				Tenant: "default", Name: "corp", Issuer: "https://login.corp.example",

@@ -86,6 +86,9 @@ func (c Config) Validate() error {
 		{"GATEHOUSE_KEY_RELOAD_INTERVAL", c.KeyReloadInterval},
 		{"GATEHOUSE_REVOCATION_POLL_INTERVAL", c.RevocationPoll},
 		{"GATEHOUSE_SHUTDOWN_TIMEOUT", c.ShutdownTimeout},
+		{"GATEHOUSE_WEBHOOK_TIMEOUT", c.WebhookTimeout},
+		{"GATEHOUSE_WEBHOOK_RETRY_BASE", c.WebhookRetryBase},
+		{"GATEHOUSE_WEBHOOK_POLL_INTERVAL", c.WebhookPoll},
 	}
 	for _, p := range positive {
 		if p.d <= 0 {

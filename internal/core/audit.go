@@ -66,8 +66,11 @@ func (s *Service) audit(ctx context.Context, e store.AuditEvent) {
 	}
 	scrubAudit(&e)
 	if err := s.store.AppendAudit(ctx, e); err != nil {
-		s.log.Error("audit event not written", "type", e.Type, "tenant", e.TenantID, "err", err)
+		s.log.ErrorContext(ctx, "audit event not written", "type", e.Type, "tenant", e.TenantID, "err", err)
+		return
 	}
+	s.events.Wake() // the store queued the event's webhooks with it
+
 }
 
 func event(typ, tenantID, userID string, m Meta, details map[string]any) store.AuditEvent {

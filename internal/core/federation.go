@@ -70,7 +70,7 @@ func (s *Service) FederatedUser(ctx context.Context, tenantID, providerName, raw
 	if err != nil {
 		var fe *federation.Error
 		if errors.As(err, &fe) {
-			s.log.Info("id token refused", "tenant", tenantID, "provider", p.Name, "reason", fe.Reason, "err", fe.Err)
+			s.log.InfoContext(ctx, "id token refused", "tenant", tenantID, "provider", p.Name, "reason", fe.Reason, "err", fe.Err)
 			return store.User{}, federation.Claims{}, &Error{Code: CodeInvalidIDToken, Message: "the ID token is invalid: " + fe.Detail, Err: err}
 		}
 		return store.User{}, federation.Claims{}, fmt.Errorf("verify id token: %w", err)

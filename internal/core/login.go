@@ -154,7 +154,7 @@ func (s *Service) upgradeHash(ctx context.Context, u store.User, pw string) stor
 		return nil
 	})
 	if err != nil {
-		s.log.Warn("password hash upgrade failed", "tenant", u.TenantID, "user", u.ID, "err", err)
+		s.log.WarnContext(ctx, "password hash upgrade failed", "tenant", u.TenantID, "user", u.ID, "err", err)
 		return u
 	}
 	return nu

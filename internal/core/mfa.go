@@ -252,7 +252,7 @@ func (s *Service) finishMFA(ctx context.Context, u store.User, ch store.MFAChall
 		return LoginResult{}, fmt.Errorf("decode pending sign-in: %w", err)
 	}
 	if err := s.store.ResetThrottle(ctx, u.TenantID, mfaKey(u.ID)); err != nil {
-		s.log.Warn("mfa throttle not reset", "tenant", u.TenantID, "user", u.ID, "err", err)
+		s.log.WarnContext(ctx, "mfa throttle not reset", "tenant", u.TenantID, "user", u.ID, "err", err)
 	}
 	res, err := s.signInSession(ctx, u, p.Browser, SessionParams{ClientID: p.ClientID, FirstParty: p.FirstParty, ClientBound: p.ClientBound,
 		AMR: append(p.AMR, amr), IP: p.IP, UserAgent: p.UserAgent, ReplacesBrowser: p.ReplacesBrowser})

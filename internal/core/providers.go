@@ -31,7 +31,7 @@ const (
 // has filled in the clock and the logger.
 func newVerifier(d Deps, p Policy) *federation.Verifier {
 	v, err := federation.New(federation.Options{Replay: d.Store, Now: d.Clock.Now, Logger: d.Logger,
-		AllowInsecure: p.ProviderAllowInsecure})
+		HTTPClient: d.ProviderClient, AllowInsecure: p.ProviderAllowInsecure})
 	if err != nil {
 		// Unreachable: New has checked that the store is set.
 		panic("core: " + err.Error())

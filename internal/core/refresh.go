@@ -117,7 +117,8 @@ func (s *Service) refresh(ctx context.Context, in RefreshRequest) (LoginResult, 
 	case store.Reused:
 		s.noteRevoked(res.Session)
 		s.childrenRevoked(ctx, res.Session.ID, res.Children, ReasonRefreshReused, in.Meta)
-		s.log.Warn("refresh token reuse detected; session revoked", "tenant", in.TenantID, "session", res.Session.ID, "user", res.Session.UserID)
+		s.events.Wake() // the store queued the reuse event's webhooks
+		s.log.WarnContext(ctx, "refresh token reuse detected; session revoked", "tenant", in.TenantID, "session", res.Session.ID, "user", res.Session.UserID)
 		return LoginResult{}, "reused", errInvalidGrant
 	case store.WrongClient:
 		return LoginResult{}, "wrong_client", errInvalidGrant

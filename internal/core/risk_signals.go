@@ -165,7 +165,7 @@ func (s *Service) assessRisk(ctx context.Context, u store.User, f userFactors, m
 // sign-in. A failure only costs the memory of the device: it is logged.
 func (s *Service) rememberDevices(ctx context.Context, u store.User, m Meta) {
 	if err := s.store.RememberDevices(ctx, u.TenantID, u.ID, s.deviceMarks(u, m), s.clock.Now(), maxKnownPerKind); err != nil {
-		s.log.Warn("known devices not recorded", "tenant", u.TenantID, "user", u.ID, "err", err)
+		s.log.WarnContext(ctx, "known devices not recorded", "tenant", u.TenantID, "user", u.ID, "err", err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/federation"
@@ -50,6 +51,9 @@ type Policy struct {
 	// 8h); BrowserSessionMaxLifetime its absolute lifetime (default 7 days).
 	BrowserSessionTTL         time.Duration
 	BrowserSessionMaxLifetime time.Duration
+	// WebhookAllowInsecure admits webhook URLs that are http or whose host
+	// is a loopback, private or link-local address (development and tests).
+	WebhookAllowInsecure bool
 }
 
 // failureWindow is how long a failed login counts towards a lockout.
@@ -88,7 +92,25 @@ type Deps struct {
 	// KeyedHash hashes known devices and recovery codes; without it, a
 	// random key is used and known devices are forgotten at restart.
 	KeyedHash *token.KeyedHash
+
+	// WebhookSealer encrypts webhook signing secrets at rest (the
+	// dispatcher opens them with the same key); without it, webhook
+	// endpoints cannot be created.
+	WebhookSealer *token.Sealer
+	// ProviderClient fetches providers' discovery documents and keys
+	// (default federation.NewHTTPClient()).
+	ProviderClient *http.Client
+	// Events is woken whenever an event may have queued deliveries; nil
+	// when nothing delivers them in this process.
+	Events Waker
 }
+
+// Waker is told that the outbox may have new messages (events.Dispatcher).
+type Waker interface{ Wake() }
+
+type nopWaker struct{}
+
+func (nopWaker) Wake() {}
 
 // Service is the core of Gatehouse.
 type Service struct {
@@ -108,6 +130,9 @@ type Service struct {
 
 	totpSealer *token.Sealer    // TOTP secrets at rest
 	keyed      *token.KeyedHash // known devices and recovery codes
+
+	webhookSealer *token.Sealer // webhook secrets at rest
+	events        Waker
 }
 
 // New returns a Service. It does not touch the store; call SyncRevocations
@@ -124,6 +149,9 @@ func New(d Deps, p Policy) (*Service, error) {
 	}
 	if d.Metrics == nil {
 		d.Metrics = nopMetrics{}
+	}
+	if d.Events == nil {
+		d.Events = nopWaker{}
 	}
 	return &Service{
 		store:    d.Store,
@@ -142,6 +170,9 @@ func New(d Deps, p Policy) (*Service, error) {
 
 		totpSealer: d.TOTPSealer,
 		keyed:      keyedHashOrRandom(d.KeyedHash),
+
+		webhookSealer: d.WebhookSealer,
+		events:        d.Events,
 	}, nil
 }
 

@@ -119,14 +119,14 @@ func (k *keySet) fetch(ctx context.Context, now time.Time) *Error {
 	if uri == "" {
 		var err error
 		if uri, err = k.v.discoverJWKS(ctx, k.issuer); err != nil {
-			k.v.log.Warn("identity provider discovery failed", "issuer", k.issuer, "err", err)
+			k.v.log.WarnContext(ctx, "identity provider discovery failed", "issuer", k.issuer, "err", err)
 			return &Error{Reason: ReasonKeysUnavailable, Detail: "the provider's keys could not be fetched", Err: err}
 		}
 		k.resolved = uri
 	}
 	keys, err := k.v.fetchKeys(ctx, uri)
 	if err != nil {
-		k.v.log.Warn("identity provider keys not fetched", "issuer", k.issuer, "jwks_uri", uri, "err", err)
+		k.v.log.WarnContext(ctx, "identity provider keys not fetched", "issuer", k.issuer, "jwks_uri", uri, "err", err)
 		if k.jwksURI == "" {
 			k.resolved = "" // discover again next time: the location may have moved
 		}

@@ -67,7 +67,7 @@ func WriteError(w http.ResponseWriter, log *slog.Logger, err error) {
 	ce := core.AsError(err)
 	status := StatusOf(ce.Code)
 	if status >= 500 {
-		log.Error("request failed", "code", ce.Code, "err", err)
+		log.ErrorContext(RequestContext(w), "request failed", "code", ce.Code, "err", err)
 	}
 	if ce.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ce.RetryAfter.Seconds()))))

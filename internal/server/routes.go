@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/httpapi/wellknown"
 	"github.com/gatehouse-auth/gatehouse/internal/openapi"
 	"github.com/gatehouse-auth/gatehouse/internal/web"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 )
 
 // routes builds the server's handler: operational endpoints, the
@@ -65,8 +66,14 @@ func (s *Server) routes() http.Handler {
 		web.New(s.Service, ip, s.log, s.Config.Issuer).Register(mux)
 		styles["/oauth2/"] = oauth2.WriteStatus
 	}
-	return hardened(httpapi.Observe(refuseNUL(unmatched(mux, styles), styles), s.Metrics, s.log),
+	h := hardened(httpapi.Observe(refuseNUL(unmatched(mux, styles), styles), s.Metrics, s.log),
 		strings.HasPrefix(s.Config.Issuer, "https://"))
+	if s.tracer != nil {
+		// A server span per request, continuing a caller's traceparent,
+		// named "METHOD /route" once the mux has matched.
+		h = otelhttp.NewHandler(h, "http.server", otelhttp.WithTracerProvider(s.tracer))
+	}
+	return h
 }
 
 // refuseNUL answers 400, in the style of the path's family, a request whose

@@ -14,10 +14,15 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/core"
+	"github.com/gatehouse-auth/gatehouse/internal/events"
+	"github.com/gatehouse-auth/gatehouse/internal/federation"
 	"github.com/gatehouse-auth/gatehouse/internal/metrics"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
+	"github.com/gatehouse-auth/gatehouse/internal/safeurl"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/token"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Options adjust a server for tests.
@@ -26,6 +31,9 @@ type Options struct {
 	Logger *slog.Logger
 	// HashParams overrides the argon2id parameters (tests use cheap ones).
 	HashParams *password.Params
+	// TracerProvider, when set, traces every request, store call and
+	// outgoing request (see internal/telemetry); nil traces nothing.
+	TracerProvider trace.TracerProvider
 }
 
 // Server is an assembled Gatehouse.
@@ -35,8 +43,11 @@ type Server struct {
 	Keys    *token.KeySet
 	Service *core.Service
 	Metrics *metrics.Metrics
+	// Events delivers the outbox (webhooks) in the background.
+	Events  *events.Dispatcher
 	Handler http.Handler
 	log     *slog.Logger
+	tracer  trace.TracerProvider // nil: no tracing
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -62,7 +73,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	if err != nil {
 		return nil, err
 	}
-	st, err := OpenStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, opts.TracerProvider)
 	if err != nil {
 		return nil, err
 	}
@@ -91,6 +102,20 @@ func assemble(ctx context.Context, cfg config.Config, opts Options, st store.Sto
 	if err != nil {
 		return nil, err
 	}
+	webhookSealer, err := token.NewSealer(master, "webhook-secrets")
+	if err != nil {
+		return nil, err
+	}
+	tp := opts.TracerProvider
+	dispatcher, err := events.New(events.Options{
+		Store: st, Sealer: webhookSealer, Now: clock.Now, Logger: log,
+		Client:  traced(safeurl.Client(cfg.WebhookTimeout, cfg.WebhookAllowInsecure), tp),
+		Timeout: cfg.WebhookTimeout, RetryBase: cfg.WebhookRetryBase, Poll: cfg.WebhookPoll,
+		TracerProvider: tp,
+	})
+	if err != nil {
+		return nil, err
+	}
 	keys, err := token.NewKeySet(ctx, st, keySealer, token.KeySetOptions{
 		Issuer: cfg.Issuer, Alg: cfg.SigningAlg, AccessTTL: cfg.AccessTokenTTL,
 		ActivationDelay: cfg.KeyActivationDelay, Now: clock.Now, Logger: log,
@@ -107,6 +132,8 @@ func assemble(ctx context.Context, cfg config.Config, opts Options, st store.Sto
 		Store: st, Keys: keys, Hasher: password.New(params, 0, 0), Sealer: retrySealer,
 		Clock: clock, Metrics: m, Logger: log, AdminKey: adminKey,
 		TOTPSealer: totpSealer, KeyedHash: keyed,
+		WebhookSealer: webhookSealer, Events: dispatcher,
+		ProviderClient: traced(federation.NewHTTPClient(cfg.ProviderAllowInsecure), tp),
 	}, PolicyOf(cfg))
 	if err != nil {
 		return nil, err
@@ -121,12 +148,25 @@ func assemble(ctx context.Context, cfg config.Config, opts Options, st store.Sto
 		return nil, fmt.Errorf("revocations: %w", err)
 	}
 	svc.ReportUsernameCollisions(ctx)
-	s := &Server{Config: cfg, Store: st, Keys: keys, Service: svc, Metrics: m, log: log}
+	s := &Server{Config: cfg, Store: st, Keys: keys, Service: svc, Metrics: m, Events: dispatcher, log: log, tracer: tp}
 	s.Handler = s.routes()
 	bg, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.background(bg)
 	return s, nil
+}
+
+// traced makes c's requests client spans of tp; with a nil tp it returns c.
+func traced(c *http.Client, tp trace.TracerProvider) *http.Client {
+	if tp == nil {
+		return c
+	}
+	rt := c.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	c.Transport = otelhttp.NewTransport(rt, otelhttp.WithTracerProvider(tp))
+	return c
 }
 
 // PolicyOf extracts the core's policy from the configuration.
@@ -152,6 +192,7 @@ func PolicyOf(cfg config.Config) core.Policy {
 		BrowserSessionMaxLifetime: cfg.BrowserSessionMaxLifetime,
 
 		ProviderAllowInsecure: cfg.ProviderAllowInsecure,
+		WebhookAllowInsecure:  cfg.WebhookAllowInsecure,
 	}
 }
 
@@ -162,6 +203,7 @@ func (s *Server) background(ctx context.Context) {
 	}
 	run(func() { s.Keys.Watch(ctx, s.Config.KeyReloadInterval) })
 	run(func() { s.Service.WatchRevocations(ctx, s.Config.RevocationPoll) })
+	run(func() { s.Events.Run(ctx) })
 	run(func() {
 		t := time.NewTicker(5 * time.Minute)
 		defer t.Stop()

@@ -9,10 +9,18 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/store/postgres"
 	"github.com/gatehouse-auth/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse-auth/gatehouse/internal/store/storetrace"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // OpenStore opens the store that cfg.DB names and applies the migrations.
 func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+	return openStore(ctx, cfg, nil)
+}
+
+// openStore is OpenStore with tracing when tp is not nil: every store call
+// is a span (storetrace) and, on PostgreSQL, every statement too.
+func openStore(ctx context.Context, cfg config.Config, tp trace.TracerProvider) (store.Store, error) {
 	var st store.Store
 	switch cfg.DBKind() {
 	case "sqlite":
@@ -28,6 +36,7 @@ func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 			MaxConnLifetime: cfg.DBMaxConnLifetime,
 			MaxConnIdleTime: cfg.DBMaxConnIdleTime,
 			QueryTimeout:    cfg.DBTimeout,
+			TracerProvider:  tp,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("database %s: %w (check GATEHOUSE_DB and that PostgreSQL is running)", cfg.DBLocation(), err)
@@ -39,6 +48,9 @@ func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 	if err := st.Migrate(mctx); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("database %s: apply migrations: %w", cfg.DBLocation(), err)
+	}
+	if tp != nil {
+		st = storetrace.Wrap(st, tp)
 	}
 	return st, nil
 }

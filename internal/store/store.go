@@ -142,10 +142,12 @@ type Store interface {
 	OAuth2Store
 	UserImporter
 	BrowserStore
+	EventStore
 
 	// Sweep deletes refresh tokens and sessions expired before now and
 	// clears leeway retry data older than retryBefore. It keeps revocation
-	// records until their Exp has passed.
+	// records until their Exp has passed, and delivered or failed outbox
+	// messages for OutboxRetention.
 	Sweep(ctx context.Context, now, retryBefore time.Time) error
 }
 

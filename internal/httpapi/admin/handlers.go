@@ -45,6 +45,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/audit", h.authed(h.audit))
 	mux.HandleFunc("GET /admin/username-collisions", h.authed(h.usernameCollisions))
 	h.registerClients(mux)
+	h.registerWebhooks(mux)
 	mux.HandleFunc("PATCH /admin/clients/{id}", h.authed(h.patchClient))
 	h.registerConsents(mux)
 }

@@ -118,9 +118,9 @@ func (h *Handler) fail(w http.ResponseWriter, err error) {
 	case core.CodeUnauthorized, core.CodeInvalidGrant, core.CodePasswordChangeRequired:
 		code = CodeTokenInvalid
 	case core.CodeInternal:
-		h.log.Error("app request failed", "err", err)
+		h.log.ErrorContext(httpapi.RequestContext(w), "app request failed", "err", err)
 	case core.CodeUnavailable:
-		h.log.Warn("app request failed", "err", err)
+		h.log.WarnContext(httpapi.RequestContext(w), "app request failed", "err", err)
 	}
 	write(w, envelope{Code: code, Msg: ce.Message})
 }

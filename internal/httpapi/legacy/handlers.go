@@ -112,7 +112,7 @@ func (h *Handler) fail(w http.ResponseWriter, err error) {
 	ce := core.AsError(err)
 	status := httpapi.StatusOf(ce.Code)
 	if status >= 500 {
-		h.log.Error("legacy request failed", "code", ce.Code, "err", err)
+		h.log.ErrorContext(httpapi.RequestContext(w), "legacy request failed", "code", ce.Code, "err", err)
 	}
 	writeFailure(w, status, ce.Code, ce.Message)
 }

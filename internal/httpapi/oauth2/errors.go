@@ -45,7 +45,7 @@ func (h *Handler) fail(w http.ResponseWriter, err error) {
 	case core.CodeUnavailable:
 		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", ce.Message)
 	case core.CodeInternal:
-		h.log.Error("oauth2 request failed", "err", err)
+		h.log.ErrorContext(httpapi.RequestContext(w), "oauth2 request failed", "err", err)
 		writeError(w, http.StatusInternalServerError, "server_error", "internal error")
 	default:
 		// A core rule this family has no code of its own for.

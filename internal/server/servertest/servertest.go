@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/store/postgres/pgtest"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // AdminKey is the admin key of every test server.
@@ -81,6 +82,8 @@ type Options struct {
 	Start time.Time
 	// RealClock uses the system clock instead of a test clock.
 	RealClock bool
+	// TracerProvider turns tracing on (server.Options.TracerProvider).
+	TracerProvider trace.TracerProvider
 }
 
 // Env is a running test server.
@@ -130,6 +133,8 @@ func New(t testing.TB, opts Options) *Env {
 	sopts := server.Options{
 		Logger:     slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		HashParams: &password.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32},
+
+		TracerProvider: opts.TracerProvider,
 	}
 	if !opts.RealClock {
 		sopts.Clock = clock

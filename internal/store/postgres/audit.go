@@ -38,6 +38,9 @@ func newAuditID() string {
 	return hex.EncodeToString(b)
 }
 
+// insertAudit writes e and, in the same statement (so in the caller's
+// transaction, or atomically on its own), one outbox message for it to
+// every endpoint of its tenant subscribed to its type.
 func insertAudit(ctx context.Context, q querier, e store.AuditEvent) error {
 	if e.ID == "" {
 		e.ID = newAuditID()
@@ -46,10 +49,22 @@ func insertAudit(ctx context.Context, q querier, e store.AuditEvent) error {
 	if err != nil {
 		return fmt.Errorf("audit details: %w", err)
 	}
-	_, err = q.Exec(ctx, `INSERT INTO audit_events
-		(id, time, type, tenant_id, user_id, session_id, actor, ip, user_agent, details)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		e.ID, ts(e.Time), e.Type, e.TenantID, e.UserID, e.SessionID, e.Actor, e.IP, e.UserAgent, details)
+	body, err := store.WebhookBody(e)
+	if err != nil {
+		return fmt.Errorf("webhook body: %w", err)
+	}
+	_, err = q.Exec(ctx, `WITH ev AS (
+			INSERT INTO audit_events
+			(id, time, type, tenant_id, user_id, session_id, actor, ip, user_agent, details)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id)
+		INSERT INTO outbox (id, kind, tenant_id, target, event_type, payload, created_at, next_attempt_at)
+		SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), $11, w.tenant_id, w.id, $3, $12,
+		       coalesce($2, now()), coalesce($2, now())
+		FROM webhooks w, ev
+		WHERE w.tenant_id = $4 AND (w.events ? $3 OR w.events ? '*')
+		ORDER BY w.created_at, w.id`,
+		e.ID, ts(e.Time), e.Type, e.TenantID, e.UserID, e.SessionID, e.Actor, e.IP, e.UserAgent, details,
+		store.OutboxWebhook, body)
 	if err != nil {
 		return fmt.Errorf("insert audit event: %w", err)
 	}

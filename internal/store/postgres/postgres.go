@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
@@ -34,6 +35,8 @@ type Options struct {
 	MaxConnIdleTime time.Duration
 	// QueryTimeout bounds every call of the store, connection included (default 5s).
 	QueryTimeout time.Duration
+	// TracerProvider, when set, makes every statement a span.
+	TracerProvider trace.TracerProvider
 }
 
 // Store is a store.Store on PostgreSQL. It is safe for concurrent use.
@@ -68,6 +71,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		opts.QueryTimeout = DefaultQueryTimeout
 	}
 	cfg.MaxConns = opts.MaxConns
+	if opts.TracerProvider != nil {
+		cfg.ConnConfig.Tracer = newQueryTracer(opts.TracerProvider)
+	}
 	cfg.MinConns = opts.MinConns
 	if opts.MaxConnLifetime > 0 {
 		cfg.MaxConnLifetime = opts.MaxConnLifetime

@@ -15,6 +15,7 @@ const (
 )
 
 // AppendAudit implements store.Store. An empty ID is replaced by a random one.
+// The event's webhook messages are written in the same transaction.
 func (s *Store) AppendAudit(ctx context.Context, e store.AuditEvent) error {
 	err := s.write(ctx, func(c *sql.Conn) error { return insertAudit(ctx, c, e) })
 	return wrap("append audit", err)
@@ -32,7 +33,10 @@ func insertAudit(ctx context.Context, q querier, e store.AuditEvent) error {
 		(id, tenant_id, time, type, user_id, session_id, actor, ip, user_agent, details_json)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, e.TenantID, micros(e.Time), e.Type, e.UserID, e.SessionID, e.Actor, e.IP, e.UserAgent, details)
-	return err
+	if err != nil {
+		return err
+	}
+	return enqueueWebhooks(ctx, q, e)
 }
 
 // ListAudit implements store.Store.

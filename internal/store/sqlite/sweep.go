@@ -31,6 +31,9 @@ var sweepSteps = []struct{ name, sql string }{
 		(SELECT rowid FROM auth_requests WHERE expires_at <= ?1 LIMIT ?3)`},
 	{"expired id token replay entries", `DELETE FROM id_token_replay WHERE rowid IN
 		(SELECT rowid FROM id_token_replay WHERE exp <= ?1 LIMIT ?3)`},
+	// store.OutboxRetention is 30 days: 2 592 000 000 000 µs.
+	{"finished outbox messages", `DELETE FROM outbox WHERE seq IN
+		(SELECT seq FROM outbox WHERE status <> 'pending' AND delivered_at < ?1 - 2592000000000 LIMIT ?3)`},
 }
 
 // Sweep implements store.Store. It works in batches of short transactions;
