@@ -150,7 +150,6 @@ func durationField(env string, ptr func(*Config) *time.Duration) field {
 	}}
 }
 
-
 func intField(env string, ptr func(*Config) *int) field {
 	return field{env: env, set: func(c *Config, s string) error {
 		n, err := strconv.Atoi(s)

@@ -111,7 +111,6 @@ func TestAppLogin_Parameters(t *testing.T) {
 	wantCode(t, "public client", err, CodeInvalidClient)
 }
 
-
 func TestAppLogin_RefusesBadUserTokens(t *testing.T) {
 	f := newAppFixture(t)
 	ctx := t.Context()
