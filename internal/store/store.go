@@ -107,6 +107,7 @@ type Store interface {
 	ClientStore
 	AppSessionStore
 	OAuth2Store
+	PasskeyStore
 
 	// Sweep deletes refresh tokens and sessions expired before now and
 	// clears leeway retry data older than retryBefore. It keeps revocation
