@@ -59,6 +59,15 @@ type Config struct {
 	RefreshReuseLeeway time.Duration
 	// TicketMaxTTL caps the lifetime of one-time tickets.
 	TicketMaxTTL time.Duration
+	// ReauthMaxAge is how old a session's last interactive sign-in may be
+	// for a sensitive action (registering a passkey).
+	ReauthMaxAge time.Duration
+
+	// WebAuthnRPID overrides the relying party id of passkeys (default: the
+	// issuer's host).
+	WebAuthnRPID string
+	// WebAuthnOrigins are origins accepted for passkeys besides the issuer's.
+	WebAuthnOrigins []string
 
 	// PasswordMaxAge is the age at which a password expires; 0 means never.
 	PasswordMaxAge time.Duration
@@ -150,6 +159,7 @@ func Default() Config {
 		SessionMaxLifetime: 30 * day,
 		RefreshReuseLeeway: 0,
 		TicketMaxTTL:       5 * time.Minute,
+		ReauthMaxAge:       5 * time.Minute,
 		PasswordMaxAge:     0,
 		PasswordWarnBefore: 14 * day,
 		PasswordGrace:      7 * day,

@@ -51,6 +51,13 @@ var fields = []field{
 	durationField("GATEHOUSE_SESSION_MAX_LIFETIME", func(c *Config) *time.Duration { return &c.SessionMaxLifetime }),
 	durationField("GATEHOUSE_REFRESH_REUSE_LEEWAY", func(c *Config) *time.Duration { return &c.RefreshReuseLeeway }),
 	durationField("GATEHOUSE_TICKET_MAX_TTL", func(c *Config) *time.Duration { return &c.TicketMaxTTL }),
+	durationField("GATEHOUSE_REAUTH_MAX_AGE", func(c *Config) *time.Duration { return &c.ReauthMaxAge }),
+
+	stringField("GATEHOUSE_WEBAUTHN_RP_ID", func(c *Config) *string { return &c.WebAuthnRPID }),
+	listField("GATEHOUSE_WEBAUTHN_ORIGINS", func(c *Config, items []string) error {
+		c.WebAuthnOrigins = items
+		return nil
+	}),
 
 	durationField("GATEHOUSE_PASSWORD_MAX_AGE", func(c *Config) *time.Duration { return &c.PasswordMaxAge }),
 	durationField("GATEHOUSE_PASSWORD_WARN_BEFORE", func(c *Config) *time.Duration { return &c.PasswordWarnBefore }),

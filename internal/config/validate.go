@@ -60,6 +60,14 @@ func (c Config) Validate() error {
 			bad("GATEHOUSE_FAMILIES", "unknown family %q (want any of %s)", f, strings.Join(allFamilies, ", "))
 		}
 	}
+	for _, o := range c.WebAuthnOrigins {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			bad("GATEHOUSE_WEBAUTHN_ORIGINS", "origin %q must be scheme://host[:port], like https://app.example.com", o)
+		}
+	}
+	if id := c.WebAuthnRPID; id != "" && (strings.ContainsAny(id, ":/ ") || net.ParseIP(id) != nil) {
+		bad("GATEHOUSE_WEBAUTHN_RP_ID", "%q must be a host name (a domain, no scheme, port or IP address)", id)
+	}
 	for _, p := range c.TrustedProxies {
 		if !p.IsValid() {
 			bad("GATEHOUSE_TRUSTED_PROXIES", "invalid network %q", p.String())
@@ -74,6 +82,7 @@ func (c Config) Validate() error {
 		{"GATEHOUSE_REFRESH_TOKEN_TTL", c.RefreshTokenTTL},
 		{"GATEHOUSE_SESSION_MAX_LIFETIME", c.SessionMaxLifetime},
 		{"GATEHOUSE_TICKET_MAX_TTL", c.TicketMaxTTL},
+		{"GATEHOUSE_REAUTH_MAX_AGE", c.ReauthMaxAge},
 		{"GATEHOUSE_LOGIN_LOCKOUT", c.LoginLockout},
 		{"GATEHOUSE_DB_MAX_CONN_LIFETIME", c.DBMaxConnLifetime},
 		{"GATEHOUSE_DB_MAX_CONN_IDLE_TIME", c.DBMaxConnIdleTime},

@@ -100,8 +100,11 @@ func (s *Service) challenge(ctx context.Context, u store.User, in PasswordLogin,
 type MFAVerify struct {
 	TenantID       string
 	ChallengeToken string
-	Method         string // MethodTOTP or MethodRecoveryCode
-	Code           string
+	Method         string // MethodTOTP, MethodRecoveryCode or MethodWebAuthn
+	Code           string // for totp and recovery_code
+	// Credential is the PublicKeyCredential JSON of navigator.credentials.get(),
+	// for webauthn (after BeginPasskeyMFA).
+	Credential []byte
 	Meta
 }
 
@@ -122,10 +125,14 @@ func (s *Service) VerifyMFA(ctx context.Context, in MFAVerify) (LoginResult, err
 
 func (s *Service) verifyMFA(ctx context.Context, in MFAVerify) (LoginResult, error) {
 	switch {
-	case in.ChallengeToken == "" || in.Method == "" || in.Code == "":
-		return LoginResult{}, newError(CodeInvalidRequest, "challenge_token, method and code are required")
-	case in.Method != MethodTOTP && in.Method != MethodRecoveryCode:
-		return LoginResult{}, newError(CodeInvalidRequest, "method must be totp or recovery_code")
+	case in.ChallengeToken == "" || in.Method == "":
+		return LoginResult{}, newError(CodeInvalidRequest, "challenge_token and method are required")
+	case in.Method != MethodTOTP && in.Method != MethodRecoveryCode && in.Method != MethodWebAuthn:
+		return LoginResult{}, newError(CodeInvalidRequest, "method must be totp, recovery_code or webauthn")
+	case in.Method == MethodWebAuthn && len(in.Credential) == 0:
+		return LoginResult{}, newError(CodeInvalidRequest, "credential is required for method webauthn")
+	case in.Method != MethodWebAuthn && in.Code == "":
+		return LoginResult{}, newError(CodeInvalidRequest, "code is required for method "+in.Method)
 	case len(in.ChallengeToken) > maxOpaqueLen:
 		return LoginResult{}, errInvalidChallenge
 	case len(in.Code) > maxCodeLen:
@@ -139,6 +146,9 @@ func (s *Service) verifyMFA(ctx context.Context, in MFAVerify) (LoginResult, err
 	}
 	if !slices.Contains(ch.Methods, in.Method) {
 		return LoginResult{}, s.mfaFailed(ctx, u, ch, in, "method_not_allowed")
+	}
+	if in.Method == MethodWebAuthn {
+		return s.verifyPasskeyMFA(ctx, in, ch, u)
 	}
 	f, err := s.loadFactors(ctx, u)
 	if err != nil {
@@ -206,7 +216,7 @@ func (s *Service) openChallenge(ctx context.Context, tenantID, hash string, now 
 }
 
 // finishMFA creates the session of a completed challenge.
-func (s *Service) finishMFA(ctx context.Context, u store.User, ch store.MFAChallenge, in MFAVerify, amr string) (LoginResult, error) {
+func (s *Service) finishMFA(ctx context.Context, u store.User, ch store.MFAChallenge, in MFAVerify, amr ...string) (LoginResult, error) {
 	var p pendingSignIn
 	if err := json.Unmarshal(ch.Data, &p); err != nil {
 		return LoginResult{}, fmt.Errorf("decode pending sign-in: %w", err)
@@ -214,7 +224,7 @@ func (s *Service) finishMFA(ctx context.Context, u store.User, ch store.MFAChall
 	if err := s.store.ResetThrottle(ctx, u.TenantID, mfaKey(u.ID)); err != nil {
 		s.log.Warn("mfa throttle not reset", "tenant", u.TenantID, "user", u.ID, "err", err)
 	}
-	res, err := s.startSession(ctx, u, SessionParams{ClientID: p.ClientID, AMR: append(p.AMR, amr), IP: p.IP, UserAgent: p.UserAgent})
+	res, err := s.startSession(ctx, u, SessionParams{ClientID: p.ClientID, AMR: append(p.AMR, amr...), IP: p.IP, UserAgent: p.UserAgent})
 	if err != nil {
 		return LoginResult{}, err
 	}

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"github.com/gatehouse-auth/gatehouse/internal/federation"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
@@ -39,6 +41,14 @@ type Policy struct {
 	MFARiskLevel string
 	// TicketMaxTTL caps the lifetime of one-time tickets (default 5m).
 	TicketMaxTTL time.Duration
+	// ReauthMaxAge is how old the last interactive sign-in of a session may
+	// be for a sensitive action such as registering a passkey (default 5m).
+	ReauthMaxAge time.Duration
+	// WebAuthnRPID overrides the relying party id of passkeys (default: the
+	// issuer's host; passkeys are off when that is an IP address).
+	WebAuthnRPID string
+	// WebAuthnOrigins are origins accepted besides the issuer's own.
+	WebAuthnOrigins []string
 }
 
 // failureWindow is how long a failed login counts towards a lockout.
@@ -94,6 +104,9 @@ type Service struct {
 
 	totpSealer *token.Sealer    // TOTP secrets at rest
 	keyed      *token.KeyedHash // known devices and recovery codes
+
+	rp         *webauthn.WebAuthn // passkeys' relying party; nil when passkeys are off
+	passkeyOff string             // why passkeys are off, when rp is nil
 }
 
 // New returns a Service. It does not touch the store; call SyncRevocations
@@ -110,6 +123,10 @@ func New(d Deps, p Policy) (*Service, error) {
 	}
 	if d.Metrics == nil {
 		d.Metrics = nopMetrics{}
+	}
+	rp, off, err := newRelyingParty(p)
+	if err != nil {
+		return nil, err
 	}
 	return &Service{
 		store:    d.Store,
@@ -128,6 +145,9 @@ func New(d Deps, p Policy) (*Service, error) {
 
 		totpSealer: d.TOTPSealer,
 		keyed:      keyedHashOrRandom(d.KeyedHash),
+
+		rp:         rp,
+		passkeyOff: off,
 	}, nil
 }
 

@@ -29,7 +29,7 @@ func StatusOf(code string) int {
 	case core.CodeInvalidCredentials, core.CodeInvalidIDToken, core.CodeUnauthorized,
 		core.CodeMFARequired, core.CodeInvalidMFACode, core.CodeInvalidClient:
 		return http.StatusUnauthorized
-	case core.CodeAccountDisabled, core.CodeForbidden, core.CodePasswordChangeRequired:
+	case core.CodeAccountDisabled, core.CodeForbidden, core.CodePasswordChangeRequired, core.CodeReauthenticationRequired:
 		return http.StatusForbidden
 	case core.CodeNotFound:
 		return http.StatusNotFound

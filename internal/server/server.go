@@ -145,6 +145,9 @@ func PolicyOf(cfg config.Config) core.Policy {
 		MFAMode:            cfg.MFAMode,
 		MFARiskLevel:       cfg.MFARiskLevel,
 		TicketMaxTTL:       cfg.TicketMaxTTL,
+		ReauthMaxAge:       cfg.ReauthMaxAge,
+		WebAuthnRPID:       cfg.WebAuthnRPID,
+		WebAuthnOrigins:    cfg.WebAuthnOrigins,
 	}
 }
 

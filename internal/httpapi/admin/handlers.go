@@ -44,6 +44,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /admin/providers/{name}", h.authed(h.deleteProvider))
 	mux.HandleFunc("GET /admin/audit", h.authed(h.audit))
 	h.registerClients(mux)
+	h.registerPasskeys(mux)
 	mux.HandleFunc("PATCH /admin/clients/{id}", h.authed(h.patchClient))
 }
 
