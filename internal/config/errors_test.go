@@ -24,6 +24,7 @@ func TestLoad_EnvErrorsNameTheKey(t *testing.T) {
 		{"GATEHOUSE_WEBAUTHN_RP_ID", "10.0.0.1", "must be a host name"},
 		{"GATEHOUSE_WEBAUTHN_ORIGINS", "app.example.com", "must be scheme://host[:port]"},
 		{"GATEHOUSE_WEBAUTHN_ORIGINS", "https://example.com/login", "must be scheme://host[:port]"},
+		{"GATEHOUSE_WEBAUTHN_ORIGINS", "android:apk-key-hash:", "must be scheme://host[:port]"},
 		{"GATEHOUSE_PASSWORD_MAX_AGE", "-1d", "must not be negative"},
 		{"GATEHOUSE_PASSWORD_WARN_BEFORE", "soon", "invalid duration"},
 		{"GATEHOUSE_PASSWORD_GRACE", "-1h", "must not be negative"},

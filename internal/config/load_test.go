@@ -112,7 +112,7 @@ var settable = map[string]string{
 	"GATEHOUSE_TICKET_MAX_TTL":           "2m",
 	"GATEHOUSE_REAUTH_MAX_AGE":           "10m",
 	"GATEHOUSE_WEBAUTHN_RP_ID":           "example.com",
-	"GATEHOUSE_WEBAUTHN_ORIGINS":         "https://app.example.com,https://example.com",
+	"GATEHOUSE_WEBAUTHN_ORIGINS":         "https://app.example.com,android:apk-key-hash:xT5ZucZJ9N7oq3j3awG8J614pbN5Tm5xIbDZpMmjGZA",
 	"GATEHOUSE_PASSWORD_MAX_AGE":         "90d",
 	"GATEHOUSE_PASSWORD_WARN_BEFORE":     "3d",
 	"GATEHOUSE_PASSWORD_GRACE":           "1d",

@@ -62,11 +62,19 @@ func newRelyingParty(p Policy) (*webauthn.WebAuthn, string, error) {
 		}
 		rpID = iss.Hostname()
 	}
-	origins := append([]string{iss.Scheme + "://" + iss.Host}, p.WebAuthnOrigins...)
+	origins, opaque := []string{iss.Scheme + "://" + iss.Host}, []string(nil)
+	for _, o := range p.WebAuthnOrigins {
+		if protocol.IsKnownOpaqueOrigin(o) { // an app's origin, android:apk-key-hash:…
+			opaque = append(opaque, o)
+		} else {
+			origins = append(origins, o)
+		}
+	}
 	wa, err := webauthn.New(&webauthn.Config{
 		RPID:                  rpID,
 		RPDisplayName:         "Gatehouse",
 		RPOrigins:             origins,
+		RPOpaqueOrigins:       opaque,
 		AttestationPreference: protocol.PreferNoAttestation,
 		AuthenticatorSelection: protocol.AuthenticatorSelection{
 			RequireResidentKey: protocol.ResidentKeyRequired(),

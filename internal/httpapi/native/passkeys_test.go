@@ -467,11 +467,20 @@ func TestPasskey_OffForIPIssuer(t *testing.T) {
 	}
 }
 
-func TestPasskey_ExtraOrigin(t *testing.T) {
-	env, tk := newUser(t, servertest.Options{Env: map[string]string{"GATEHOUSE_WEBAUTHN_ORIGINS": "https://app.gatehouse.test"}})
-	a := passkeytest.New("https://app.gatehouse.test")
-	env.RegisterPasskey("", tk.AccessToken, a, "")
-	if r := env.PasskeySignin("", a); r.Status != http.StatusOK {
-		t.Fatalf("sign-in from the listed origin: %d %s", r.Status, r.Body)
+func TestPasskey_ExtraOrigins(t *testing.T) {
+	const android = "android:apk-key-hash:xT5ZucZJ9N7oq3j3awG8J614pbN5Tm5xIbDZpMmjGZA"
+	env, tk := newUser(t, servertest.Options{Env: map[string]string{"GATEHOUSE_WEBAUTHN_ORIGINS": "https://app.gatehouse.test," + android}})
+	for _, origin := range []string{"https://app.gatehouse.test", android} {
+		a := passkeytest.New(origin)
+		env.RegisterPasskey("", tk.AccessToken, a, "")
+		if r := env.PasskeySignin("", a); r.Status != http.StatusOK {
+			t.Fatalf("sign-in from %s: %d %s", origin, r.Status, r.Body)
+		}
 	}
+	unlisted := passkeytest.New("android:apk-key-hash:b3RoZXItYXBw")
+	o := env.Options("", "/auth/passkeys/options", tk.AccessToken, nil)
+	cred, _ := unlisted.Create(o.PublicKey)
+	r := env.Do(servertest.Request{Method: "POST", Path: "/auth/passkeys", Bearer: tk.AccessToken,
+		JSON: map[string]any{"challenge_token": o.ChallengeToken, "credential": cred}})
+	wantError(t, r, http.StatusBadRequest, "invalid_request")
 }
