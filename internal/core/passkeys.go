@@ -345,6 +345,9 @@ func (s *Service) RenamePasskey(ctx context.Context, a Account, id, name string,
 	if err != nil {
 		return store.Passkey{}, err
 	}
+	if !storableID(id) {
+		return store.Passkey{}, errPasskeyNotFound
+	}
 	pk, err := s.store.RenamePasskey(ctx, a.TenantID, a.UserID, id, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Passkey{}, errPasskeyNotFound
@@ -366,8 +369,17 @@ func (s *Service) DeletePasskey(ctx context.Context, a Account, id string, m Met
 	return s.removePasskey(ctx, a.TenantID, a.UserID, id, a.SessionID, m)
 }
 
+// storableID reports whether id can name a record in every store: ids
+// with a NUL byte or invalid UTF-8 (which PostgreSQL's text refuses) name nothing.
+func storableID(id string) bool {
+	return id != "" && len(id) <= 256 && utf8.ValidString(id) && !strings.ContainsRune(id, 0)
+}
+
 // UserPasskeys returns a user's passkeys, oldest first (for the admin API).
 func (s *Service) UserPasskeys(ctx context.Context, tenantID, userID string) ([]store.Passkey, error) {
+	if !storableID(userID) {
+		return nil, newError(CodeNotFound, "user not found")
+	}
 	if _, err := s.store.GetUser(ctx, tenantID, userID); err != nil {
 		return nil, storeErr(err, "user")
 	}
@@ -385,6 +397,9 @@ func (s *Service) RemoveUserPasskey(ctx context.Context, tenantID, userID, id st
 }
 
 func (s *Service) removePasskey(ctx context.Context, tenantID, userID, id, sessionID string, m Meta) error {
+	if !storableID(userID) || !storableID(id) {
+		return errPasskeyNotFound
+	}
 	err := s.store.DeletePasskey(ctx, tenantID, userID, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return errPasskeyNotFound

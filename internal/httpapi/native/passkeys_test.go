@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -483,4 +484,85 @@ func TestPasskey_ExtraOrigins(t *testing.T) {
 	r := env.Do(servertest.Request{Method: "POST", Path: "/auth/passkeys", Bearer: tk.AccessToken,
 		JSON: map[string]any{"challenge_token": o.ChallengeToken, "credential": cred}})
 	wantError(t, r, http.StatusBadRequest, "invalid_request")
+}
+
+func TestPasskey_ConcurrentSignInsOneWinner(t *testing.T) {
+	for _, st := range []struct {
+		name string
+		opts servertest.Options
+	}{{"sqlite", servertest.Options{}}, {"postgres", servertest.Options{Postgres: true}}} {
+		t.Run(st.name, func(t *testing.T) {
+			env, a, _, _ := withPasskey(t, st.opts)
+			o := env.Options("", "/auth/passkey/options", "", nil)
+			cred, err := a.Get(o.PublicKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const n = 8
+			statuses := make([]int, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					statuses[i] = env.Do(servertest.Request{Method: "POST", Path: "/auth/passkey/signin",
+						JSON: map[string]any{"challenge_token": o.ChallengeToken, "credential": cred}}).Status
+				})
+			}
+			wg.Wait()
+			ok := 0
+			for _, s := range statuses {
+				switch s {
+				case http.StatusOK:
+					ok++
+				case http.StatusBadRequest:
+				default:
+					t.Errorf("status %d, want 200 once and 400 for the others", s)
+				}
+			}
+			if ok != 1 {
+				t.Errorf("%d of %d concurrent sign-ins with one challenge succeeded, want 1: %v", ok, n, statuses)
+			}
+		})
+	}
+}
+
+// TestPasskey_BadInput: hostile ids, names and credentials get a 4xx on
+// both stores, never a 5xx.
+func TestPasskey_BadInput(t *testing.T) {
+	for _, st := range []struct {
+		name string
+		opts servertest.Options
+	}{{"sqlite", servertest.Options{}}, {"postgres", servertest.Options{Postgres: true}}} {
+		t.Run(st.name, func(t *testing.T) {
+			env, _, id, tk := withPasskey(t, st.opts)
+			uid := tk.User["id"].(string)
+			raw := func(method, path, bearer, body string) *servertest.Response {
+				return env.Do(servertest.Request{Method: method, Path: path, Bearer: bearer, Body: strings.NewReader(body),
+					Header: map[string]string{"Content-Type": "application/json"}})
+			}
+			cases := []struct {
+				name string
+				r    *servertest.Response
+				want int
+			}{
+				{"NUL in the passkey id", raw("DELETE", "/auth/passkeys/a%00b", tk.AccessToken, ""), 404},
+				{"invalid UTF-8 in the passkey id", raw("PATCH", "/auth/passkeys/%ff%fe", tk.AccessToken, `{"name":"x"}`), 404},
+				{"NUL in the name", raw("PATCH", "/auth/passkeys/"+id, tk.AccessToken, `{"name":"a\u0000b"}`), 400},
+				{"NUL in the admin's user id", env.Admin("GET", "/admin/users/a%00b/passkeys", "", nil), 404},
+				{"NUL in the admin's passkey id", env.Admin("DELETE", "/admin/users/"+uid+"/passkeys/a%00", "", nil), 404},
+				{"NUL in the challenge token", raw("POST", "/auth/passkey/signin", "", `{"challenge_token":"a\u0000","credential":{"id":"a"}}`), 400},
+				{"credential of wrong types", raw("POST", "/auth/passkey/signin", "", `{"challenge_token":"a","credential":{"id":1,"response":[]}}`), 400},
+				{"credential null", raw("POST", "/auth/passkey/signin", "", `{"challenge_token":"a","credential":null}`), 400},
+				{"huge challenge token", raw("POST", "/auth/passkey/signin", "", `{"challenge_token":"`+stringOf(5000)+`","credential":{}}`), 400},
+				{"huge credential", raw("POST", "/auth/passkeys", tk.AccessToken, `{"challenge_token":"a","credential":{"id":"`+stringOf(40000)+`"}}`), 400},
+				{"mfa options with NUL", raw("POST", "/auth/mfa/webauthn/options", "", `{"challenge_token":"\u0000"}`), 400},
+				{"mfa verify webauthn without credential", raw("POST", "/auth/mfa/verify", "", `{"challenge_token":"x","method":"webauthn"}`), 400},
+				{"register with a wrong body type", raw("POST", "/auth/passkeys", tk.AccessToken, `[]`), 400},
+			}
+			for _, c := range cases {
+				if c.r.Status != c.want {
+					t.Errorf("%s: %d %s, want %d", c.name, c.r.Status, c.r.Body, c.want)
+				}
+			}
+		})
+	}
 }
