@@ -218,18 +218,21 @@ func (s *Service) accountUser(ctx context.Context, a Account) (store.User, error
 // administrator acting as the user must not leave a credential behind), and
 // excludes the user's existing passkeys so that one authenticator does not
 // register twice.
-func (s *Service) BeginPasskeyRegistration(ctx context.Context, a Account) (PasskeyOptions, error) {
+//
+// Instead of a recent sign-in, the current password may be given
+// (password, §11): it is checked and throttled like a sign-in's.
+func (s *Service) BeginPasskeyRegistration(ctx context.Context, a Account, password string, m Meta) (PasskeyOptions, error) {
 	if s.rp == nil {
 		return PasskeyOptions{}, ErrPasskeysOff
 	}
 	if a.Actor != "" {
 		return PasskeyOptions{}, newError(CodeForbidden, "an impersonation session cannot register a passkey")
 	}
-	if err := s.requireRecentAuth(a); err != nil {
-		return PasskeyOptions{}, err
-	}
 	u, err := s.accountUser(ctx, a)
 	if err != nil {
+		return PasskeyOptions{}, err
+	}
+	if err := s.recentOrPassword(ctx, a, u, password, m); err != nil {
 		return PasskeyOptions{}, err
 	}
 	pks, err := s.store.ListPasskeys(ctx, u.TenantID, u.ID)

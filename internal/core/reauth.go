@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
@@ -65,4 +67,37 @@ func (s *Service) requireRecentAuth(a Account) error {
 			"this action needs a recent sign-in: sign in again and retry within "+s.policy.reauthMaxAge().String())
 	}
 	return nil
+}
+
+// recentOrPassword passes when the account's sign-in is recent or, when
+// pw is given, when pw is the user's password. A wrong password counts
+// against the account's sign-in throttle, like a failed sign-in.
+func (s *Service) recentOrPassword(ctx context.Context, a Account, u store.User, pw string, m Meta) error {
+	if pw == "" {
+		return s.requireRecentAuth(a)
+	}
+	wrong := newError(CodeInvalidCredentials, "the password is wrong")
+	if len(pw) > maxCredentialLen {
+		return wrong
+	}
+	now := s.clock.Now()
+	key := "user:" + strings.ToLower(u.Username)
+	if err := s.checkThrottle(ctx, u.TenantID, now, key); err != nil {
+		return err
+	}
+	ok, _, err := s.hasher.Verify(ctx, u.PasswordHash, pw)
+	if errors.Is(err, password.ErrBusy) {
+		return hashErr(err)
+	}
+	if err == nil && ok {
+		return nil
+	}
+	p := s.policy
+	if _, err := s.store.RecordFailure(ctx, u.TenantID, key, now, p.LoginMaxFailures, p.failureWindow(), p.LoginLockout); err != nil {
+		return fmt.Errorf("record failure: %w", err)
+	}
+	e := event(EventLoginFailed, u.TenantID, u.ID, m, map[string]any{"reason": "bad_password", "purpose": "reauthentication"})
+	e.SessionID = a.SessionID
+	s.audit(ctx, e)
+	return wrong
 }

@@ -122,6 +122,8 @@ func exercisePasskeys(t *testing.T, env *servertest.Env, check checkFunc) {
 	// Recent authentication and the passkey limit's neighbour: a stale session.
 	env.Clock.Advance(6 * time.Minute)
 	check(call{Method: "POST", Path: regOpts, Bearer: access, JSON: map[string]any{}, Want: http.StatusForbidden})
+	check(call{Method: "POST", Path: regOpts, Bearer: access, JSON: map[string]any{"password": "wrong"}, Want: http.StatusUnauthorized})
+	check(call{Method: "POST", Path: regOpts, Bearer: access, JSON: map[string]any{"password": nativePassword}, Want: http.StatusOK})
 }
 
 // exercisePasskeysOff: with an IP issuer every native passkey route is 404.

@@ -116,9 +116,14 @@ func (h *Handler) account(w http.ResponseWriter, r *http.Request, p core.Princip
 	return a, true
 }
 
+type passkeyRegisterOptionsRequest struct {
+	// Password, the current one, stands in for a recent sign-in.
+	Password string `json:"password"`
+}
+
 // passkeyRegisterOptions serves POST /auth/passkeys/options (body optional).
 func (h *Handler) passkeyRegisterOptions(w http.ResponseWriter, r *http.Request, p core.Principal) {
-	var req struct{}
+	var req passkeyRegisterOptionsRequest
 	if err := httpapi.DecodeOptionalJSON(w, r, &req); err != nil {
 		h.fail(w, err)
 		return
@@ -127,7 +132,7 @@ func (h *Handler) passkeyRegisterOptions(w http.ResponseWriter, r *http.Request,
 	if !ok {
 		return
 	}
-	o, err := h.svc.BeginPasskeyRegistration(r.Context(), a)
+	o, err := h.svc.BeginPasskeyRegistration(r.Context(), a, req.Password, h.meta(r))
 	if err != nil {
 		h.fail(w, err)
 		return

@@ -303,6 +303,20 @@ func TestPasskey_RegistrationRules(t *testing.T) {
 		fresh := refreshOK(t, env, tk.RefreshToken)
 		r = env.Do(servertest.Request{Method: "POST", Path: "/auth/passkeys/options", Bearer: fresh.AccessToken, JSON: map[string]any{}})
 		wantError(t, r, http.StatusForbidden, "reauthentication_required")
+		// The current password stands in for a recent sign-in; a wrong one is refused and counted.
+		r = env.Do(servertest.Request{Method: "POST", Path: "/auth/passkeys/options", Bearer: fresh.AccessToken, JSON: map[string]any{"password": "wrong password"}})
+		wantError(t, r, http.StatusUnauthorized, "invalid_credentials")
+		wantAudit(t, env, "login_failed")
+		r = env.Do(servertest.Request{Method: "POST", Path: "/auth/passkeys/options", Bearer: fresh.AccessToken, JSON: map[string]any{"password": pw}})
+		if r.Status != http.StatusOK {
+			t.Fatalf("options with the current password: %d %s", r.Status, r.Body)
+		}
+		for range 5 {
+			env.Do(servertest.Request{Method: "POST", Path: "/auth/passkeys/options", Bearer: fresh.AccessToken, JSON: map[string]any{"password": "wrong password"}})
+		}
+		r = env.Do(servertest.Request{Method: "POST", Path: "/auth/passkeys/options", Bearer: fresh.AccessToken, JSON: map[string]any{"password": pw}})
+		wantError(t, r, http.StatusTooManyRequests, "too_many_attempts")
+		env.Clock.Advance(16 * time.Minute)
 	})
 	tk = env.Login("", "alice", pw)
 	t.Run("bearer required", func(t *testing.T) {
