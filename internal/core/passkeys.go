@@ -7,10 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -163,9 +160,9 @@ func credentialsOf(pks []store.Passkey) []webauthn.Credential {
 
 // putCeremony stores a ceremony's session data behind a new challenge token.
 func (s *Service) putCeremony(ctx context.Context, tenantID, kind, userID string, sd *webauthn.SessionData, publicKey any) (PasskeyOptions, error) {
-	data, err := json.Marshal(sd)
+	data, err := jsonBytes(sd)
 	if err != nil {
-		return PasskeyOptions{}, fmt.Errorf("encode ceremony: %w", err)
+		return PasskeyOptions{}, err
 	}
 	now := s.clock.Now()
 	tok := token.NewOpaque()
@@ -205,214 +202,6 @@ func checkCeremonyInput(challengeToken string, credential []byte) error {
 	case len(credential) > maxCredentialJSON:
 		return errBadCredentialDoc
 	}
-	return nil
-}
-
-// accountUser returns the active user of an account.
-func (s *Service) accountUser(ctx context.Context, a Account) (store.User, error) {
-	return s.principalUser(ctx, Principal{Claims: token.Claims{TenantID: a.TenantID, Subject: a.UserID}})
-}
-
-// BeginPasskeyRegistration starts adding a passkey to the account: it needs
-// a recent sign-in (ReauthMaxAge), is refused to impersonation sessions (an
-// administrator acting as the user must not leave a credential behind), and
-// excludes the user's existing passkeys so that one authenticator does not
-// register twice.
-//
-// Instead of a recent sign-in, the current password may be given
-// (password, §11): it is checked and throttled like a sign-in's.
-func (s *Service) BeginPasskeyRegistration(ctx context.Context, a Account, password string, m Meta) (PasskeyOptions, error) {
-	if s.rp == nil {
-		return PasskeyOptions{}, ErrPasskeysOff
-	}
-	if a.Actor != "" {
-		return PasskeyOptions{}, newError(CodeForbidden, "an impersonation session cannot register a passkey")
-	}
-	u, err := s.accountUser(ctx, a)
-	if err != nil {
-		return PasskeyOptions{}, err
-	}
-	if err := s.recentOrPassword(ctx, a, u, password, m); err != nil {
-		return PasskeyOptions{}, err
-	}
-	pks, err := s.store.ListPasskeys(ctx, u.TenantID, u.ID)
-	if err != nil {
-		return PasskeyOptions{}, fmt.Errorf("list passkeys: %w", err)
-	}
-	if len(pks) >= MaxPasskeysPerUser {
-		return PasskeyOptions{}, newError(CodeConflict, fmt.Sprintf("a user may have at most %d passkeys: remove one first", MaxPasskeysPerUser))
-	}
-	pu := passkeyUser{u: u, creds: credentialsOf(pks)}
-	creation, sd, err := s.rp.BeginRegistration(pu, webauthn.WithExclusions(webauthn.Credentials(pu.creds).CredentialDescriptors()))
-	if err != nil {
-		return PasskeyOptions{}, fmt.Errorf("begin registration: %w", err)
-	}
-	return s.putCeremony(ctx, u.TenantID, store.CeremonyRegister, u.ID, sd, creation.Response)
-}
-
-// PasskeyRegistration completes BeginPasskeyRegistration.
-type PasskeyRegistration struct {
-	ChallengeToken string
-	Credential     []byte // the PublicKeyCredential JSON of navigator.credentials.create()
-	Name           string // optional; DefaultPasskeyName when empty
-}
-
-// RegisterPasskey verifies the authenticator's answer to a registration
-// ceremony of the same account and stores the new passkey.
-func (s *Service) RegisterPasskey(ctx context.Context, a Account, in PasskeyRegistration, m Meta) (store.Passkey, error) {
-	if s.rp == nil {
-		return store.Passkey{}, ErrPasskeysOff
-	}
-	if err := checkCeremonyInput(in.ChallengeToken, in.Credential); err != nil {
-		return store.Passkey{}, err
-	}
-	name, err := passkeyName(in.Name)
-	if err != nil {
-		return store.Passkey{}, err
-	}
-	parsed, err := protocol.ParseCredentialCreationResponseBytes(in.Credential)
-	if err != nil {
-		return store.Passkey{}, errBadCredentialDoc
-	}
-	c, sd, err := s.consumeCeremony(ctx, a.TenantID, token.HashOpaque(in.ChallengeToken), store.CeremonyRegister)
-	if err != nil {
-		return store.Passkey{}, err
-	}
-	if c.UserID != a.UserID {
-		return store.Passkey{}, errInvalidCeremony
-	}
-	u, err := s.accountUser(ctx, a)
-	if err != nil {
-		return store.Passkey{}, err
-	}
-	cred, err := s.rp.CreateCredential(passkeyUser{u: u}, sd, parsed)
-	if err != nil {
-		s.audit(ctx, event(EventPasskeyFailed, u.TenantID, u.ID, m, map[string]any{"ceremony": "register", "reason": webauthnReason(err)}))
-		return store.Passkey{}, newError(CodeInvalidRequest, "the new passkey could not be verified: "+webauthnReason(err))
-	}
-	transports := make([]string, len(cred.Transport))
-	for i, t := range cred.Transport {
-		transports[i] = string(t)
-	}
-	pk := store.Passkey{
-		TenantID: u.TenantID, UserID: u.ID, ID: newRandomID(),
-		CredentialID: cred.ID, PublicKey: cred.PublicKey, AttestationFormat: cred.AttestationFormat,
-		SignCount: cred.Authenticator.SignCount, BackupEligible: cred.Flags.BackupEligible, BackupState: cred.Flags.BackupState,
-		Transports: transports, AAGUID: cred.Authenticator.AAGUID, Name: name, CreatedAt: s.clock.Now(),
-	}
-	switch err := s.store.CreatePasskey(ctx, pk); {
-	case errors.Is(err, store.ErrConflict):
-		return store.Passkey{}, newError(CodeConflict, "this passkey is already registered")
-	case errors.Is(err, store.ErrNotFound):
-		return store.Passkey{}, errUnauthorized // the user was deleted meanwhile
-	case err != nil:
-		return store.Passkey{}, fmt.Errorf("store passkey: %w", err)
-	}
-	e := event(EventPasskeyRegistered, u.TenantID, u.ID, m, map[string]any{"passkey_id": pk.ID, "name": pk.Name,
-		"backup_eligible": pk.BackupEligible, "attestation_format": pk.AttestationFormat})
-	e.SessionID = a.SessionID
-	s.audit(ctx, e)
-	return pk, nil
-}
-
-// passkeyName checks a passkey's name given by its owner.
-func passkeyName(name string) (string, error) {
-	name = strings.TrimSpace(name)
-	if name == "" {
-		return DefaultPasskeyName, nil
-	}
-	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > MaxPasskeyNameLen ||
-		strings.ContainsFunc(name, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) {
-		return "", newError(CodeInvalidRequest, fmt.Sprintf("name must be at most %d printable characters", MaxPasskeyNameLen))
-	}
-	return name, nil
-}
-
-// ListPasskeys returns the account's passkeys, oldest first.
-func (s *Service) ListPasskeys(ctx context.Context, a Account) ([]store.Passkey, error) {
-	if s.rp == nil {
-		return nil, ErrPasskeysOff
-	}
-	return s.UserPasskeys(ctx, a.TenantID, a.UserID)
-}
-
-// RenamePasskey renames one of the account's passkeys.
-func (s *Service) RenamePasskey(ctx context.Context, a Account, id, name string, m Meta) (store.Passkey, error) {
-	if s.rp == nil {
-		return store.Passkey{}, ErrPasskeysOff
-	}
-	if strings.TrimSpace(name) == "" {
-		return store.Passkey{}, newError(CodeInvalidRequest, "name is required")
-	}
-	name, err := passkeyName(name)
-	if err != nil {
-		return store.Passkey{}, err
-	}
-	if !storableID(id) {
-		return store.Passkey{}, errPasskeyNotFound
-	}
-	pk, err := s.store.RenamePasskey(ctx, a.TenantID, a.UserID, id, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Passkey{}, errPasskeyNotFound
-	}
-	if err != nil {
-		return store.Passkey{}, fmt.Errorf("rename passkey: %w", err)
-	}
-	e := event(EventPasskeyRenamed, a.TenantID, a.UserID, m, map[string]any{"passkey_id": id, "name": name})
-	e.SessionID = a.SessionID
-	s.audit(ctx, e)
-	return pk, nil
-}
-
-// DeletePasskey removes one of the account's passkeys.
-func (s *Service) DeletePasskey(ctx context.Context, a Account, id string, m Meta) error {
-	if s.rp == nil {
-		return ErrPasskeysOff
-	}
-	return s.removePasskey(ctx, a.TenantID, a.UserID, id, a.SessionID, m)
-}
-
-// storableID reports whether id can name a record in every store: ids
-// with a NUL byte or invalid UTF-8 (which PostgreSQL's text refuses) name nothing.
-func storableID(id string) bool {
-	return id != "" && len(id) <= 256 && utf8.ValidString(id) && !strings.ContainsRune(id, 0)
-}
-
-// UserPasskeys returns a user's passkeys, oldest first (for the admin API).
-func (s *Service) UserPasskeys(ctx context.Context, tenantID, userID string) ([]store.Passkey, error) {
-	if !storableID(userID) {
-		return nil, newError(CodeNotFound, "user not found")
-	}
-	if _, err := s.store.GetUser(ctx, tenantID, userID); err != nil {
-		return nil, storeErr(err, "user")
-	}
-	pks, err := s.store.ListPasskeys(ctx, tenantID, userID)
-	if err != nil {
-		return nil, fmt.Errorf("list passkeys: %w", err)
-	}
-	return pks, nil
-}
-
-// RemoveUserPasskey removes a user's passkey (for the admin API; m.Actor
-// names the administrator).
-func (s *Service) RemoveUserPasskey(ctx context.Context, tenantID, userID, id string, m Meta) error {
-	return s.removePasskey(ctx, tenantID, userID, id, "", m)
-}
-
-func (s *Service) removePasskey(ctx context.Context, tenantID, userID, id, sessionID string, m Meta) error {
-	if !storableID(userID) || !storableID(id) {
-		return errPasskeyNotFound
-	}
-	err := s.store.DeletePasskey(ctx, tenantID, userID, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return errPasskeyNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("delete passkey: %w", err)
-	}
-	e := event(EventPasskeyRemoved, tenantID, userID, m, map[string]any{"passkey_id": id})
-	e.SessionID = sessionID
-	s.audit(ctx, e)
 	return nil
 }
 
