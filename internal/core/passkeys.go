@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -211,7 +212,7 @@ func webauthnReason(err error) string {
 	var pe *protocol.Error
 	if errors.As(err, &pe) {
 		if pe.Details != "" {
-			return pe.Details
+			return strings.TrimSuffix(pe.Details, ": <nil>") // the library formats an absent cause so
 		}
 		return pe.Type
 	}

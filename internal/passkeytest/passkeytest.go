@@ -40,6 +40,11 @@ type Authenticator struct {
 	BackupEligible, BackupState bool
 	// NoUserVerification leaves the UV flag out.
 	NoUserVerification bool
+	// NoCounter keeps the counter at zero, as synced passkeys do.
+	NoCounter bool
+	// KeepCredential makes Create register the credential it made before
+	// again (an authenticator that ignores excludeCredentials).
+	KeepCredential bool
 
 	// CredentialID, UserHandle and Key are set by Create.
 	CredentialID []byte
@@ -82,12 +87,14 @@ func (a *Authenticator) Create(publicKey json.RawMessage) (json.RawMessage, erro
 	if err != nil {
 		return nil, fmt.Errorf("user.id: %w", err)
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
+	key, id := a.Key, a.CredentialID
+	if key == nil || !a.KeepCredential {
+		if key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+			return nil, err
+		}
+		id = make([]byte, 32)
+		_, _ = rand.Read(id)
 	}
-	id := make([]byte, 32)
-	_, _ = rand.Read(id)
 	a.Key, a.CredentialID, a.UserHandle, a.rpID = key, id, user, o.RP.ID
 
 	clientData := a.clientData("webauthn.create", o.Challenge)
@@ -127,7 +134,9 @@ func (a *Authenticator) Get(publicKey json.RawMessage) (json.RawMessage, error) 
 	if rpID == "" {
 		rpID = a.rpID
 	}
-	a.Counter++
+	if !a.NoCounter {
+		a.Counter++
+	}
 	return a.Sign(o.Challenge, rpID)
 }
 

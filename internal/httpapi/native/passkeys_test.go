@@ -580,3 +580,39 @@ func TestPasskey_BadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestPasskey_CountersAndFlags(t *testing.T) {
+	env, tk := newUser(t, servertest.Options{})
+
+	// A synced passkey: counter always 0, backup eligible and backed up.
+	synced := passkeytest.New(servertest.PasskeyOrigin)
+	synced.NoCounter, synced.BackupEligible, synced.BackupState = true, true, true
+	env.RegisterPasskey("", tk.AccessToken, synced, "Synced")
+	for i := range 2 {
+		if r := env.PasskeySignin("", synced); r.Status != http.StatusOK {
+			t.Fatalf("sign-in %d with a counter of 0: %d %s", i, r.Status, r.Body)
+		}
+	}
+	// The backup-eligible flag of a credential cannot change.
+	synced.BackupEligible, synced.BackupState = false, false
+	wantError(t, env.PasskeySignin("", synced), http.StatusUnauthorized, "invalid_credentials")
+	if got := lastFailure(t, env); !strings.Contains(got, "Backup Eligible") {
+		t.Errorf("passkey_failed reason = %q, want the backup flag", got)
+	}
+
+	// The same credential registered twice.
+	a := passkeytest.New(servertest.PasskeyOrigin)
+	env.RegisterPasskey("", tk.AccessToken, a, "")
+	a.KeepCredential = true
+	o := env.Options("", "/auth/passkeys/options", tk.AccessToken, nil)
+	cred, err := a.Create(o.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := env.Do(servertest.Request{Method: "POST", Path: "/auth/passkeys", Bearer: tk.AccessToken,
+		JSON: map[string]any{"challenge_token": o.ChallengeToken, "credential": cred}})
+	wantError(t, r, http.StatusConflict, "conflict")
+	if l := listPasskeys(t, env, tk.AccessToken); len(l.Passkeys) != 2 {
+		t.Errorf("passkeys = %+v, want 2", l)
+	}
+}
