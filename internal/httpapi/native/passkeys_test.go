@@ -616,3 +616,21 @@ func TestPasskey_CountersAndFlags(t *testing.T) {
 		t.Errorf("passkeys = %+v, want 2", l)
 	}
 }
+
+func TestPasskey_FailuresLockTheClientIP(t *testing.T) {
+	env, a, _, _ := withPasskey(t, servertest.Options{Env: map[string]string{"GATEHOUSE_LOGIN_IP_MAX_FAILURES": "2"}})
+	a.Origin = "http://evil.test"
+	for range 2 {
+		wantError(t, env.PasskeySignin("", a), http.StatusUnauthorized, "invalid_credentials")
+	}
+	a.Origin = servertest.PasskeyOrigin
+	r := env.Do(servertest.Request{Method: "POST", Path: "/auth/passkey/options", JSON: map[string]any{}})
+	wantError(t, r, http.StatusTooManyRequests, "too_many_attempts")
+	if r.Header.Get("Retry-After") == "" {
+		t.Errorf("429 without Retry-After")
+	}
+	env.Clock.Advance(16 * time.Minute)
+	if r := env.PasskeySignin("", a); r.Status != http.StatusOK {
+		t.Fatalf("after the lockout: %d %s", r.Status, r.Body)
+	}
+}
