@@ -174,6 +174,10 @@ func TestServe_ZeroConfig(t *testing.T) {
 	if !strings.Contains(logs, `"database":"sqlite:`+filepath.Join(dir, "gatehouse-data", "gatehouse.db")+`"`) {
 		t.Errorf("the database's location is not logged:\n%s", logs)
 	}
+	// The default issuer's host is an IP address: passkeys are off, and the log says why.
+	if !strings.Contains(logs, "passkeys are off: the issuer's host 127.0.0.1 is an IP address") {
+		t.Errorf("no line says that passkeys are off:\n%s", logs)
+	}
 	if !strings.Contains(logs, `"name":"GATEHOUSE_FAMILYS","closest":"GATEHOUSE_FAMILIES"`) {
 		t.Errorf("no warning about GATEHOUSE_FAMILYS:\n%s", logs)
 	}

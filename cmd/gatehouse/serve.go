@@ -48,6 +48,11 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	if on, why := srv.Service.PasskeysEnabled(); on {
+		log.Info("passkeys on", "rp_id", srv.Service.PasskeyRPID())
+	} else {
+		log.Warn(why)
+	}
 	log.Info("gatehouse listening", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "store", srv.Store.Kind(), "database", cfg.DBLocation(), "version", version)
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err

@@ -66,6 +66,11 @@ type Config struct {
 	BrowserSessionTTL time.Duration
 	// BrowserSessionMaxLifetime is the absolute lifetime of a browser session.
 	BrowserSessionMaxLifetime time.Duration
+	// WebAuthnRPID overrides the relying party id of passkeys (default: the
+	// issuer's host).
+	WebAuthnRPID string
+	// WebAuthnOrigins are origins accepted for passkeys besides the issuer's.
+	WebAuthnOrigins []string
 
 	// PasswordMaxAge is the age at which a password expires; 0 means never.
 	PasswordMaxAge time.Duration

@@ -53,6 +53,11 @@ var fields = []field{
 	durationField("GATEHOUSE_TICKET_MAX_TTL", func(c *Config) *time.Duration { return &c.TicketMaxTTL }),
 	durationField("GATEHOUSE_BROWSER_SESSION_TTL", func(c *Config) *time.Duration { return &c.BrowserSessionTTL }),
 	durationField("GATEHOUSE_BROWSER_SESSION_MAX_LIFETIME", func(c *Config) *time.Duration { return &c.BrowserSessionMaxLifetime }),
+	stringField("GATEHOUSE_WEBAUTHN_RP_ID", func(c *Config) *string { return &c.WebAuthnRPID }),
+	listField("GATEHOUSE_WEBAUTHN_ORIGINS", func(c *Config, items []string) error {
+		c.WebAuthnOrigins = items
+		return nil
+	}),
 
 	durationField("GATEHOUSE_PASSWORD_MAX_AGE", func(c *Config) *time.Duration { return &c.PasswordMaxAge }),
 	durationField("GATEHOUSE_PASSWORD_WARN_BEFORE", func(c *Config) *time.Duration { return &c.PasswordWarnBefore }),

@@ -150,6 +150,8 @@ var settable = map[string]string{
 	"GATEHOUSE_WEBHOOK_TIMEOUT":              "4s",
 	"GATEHOUSE_WEBHOOK_RETRY_BASE":           "1s",
 	"GATEHOUSE_WEBHOOK_POLL_INTERVAL":        "2s",
+	"GATEHOUSE_WEBAUTHN_RP_ID":               "example.com",
+	"GATEHOUSE_WEBAUTHN_ORIGINS":             "https://app.example.com,android:apk-key-hash:xT5ZucZJ9N7oq3j3awG8J614pbN5Tm5xIbDZpMmjGZA",
 }
 
 func TestLoad_EverySettingFromEnvAndFile(t *testing.T) {

@@ -15,6 +15,10 @@ import (
 // Validate reports every invalid setting of c, each as a *KeyError, joined
 // into one error; nil when c is usable. Secret values (keys, the database
 // URL) are never quoted in the messages.
+// AndroidOriginPrefix starts the WebAuthn origin of an Android app: the
+// base64url SHA-256 of its signing certificate follows.
+const AndroidOriginPrefix = "android:apk-key-hash:"
+
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(env, format string, args ...any) {
@@ -62,6 +66,17 @@ func (c Config) Validate() error {
 		if !slices.Contains(allFamilies, f) {
 			bad("GATEHOUSE_FAMILIES", "unknown family %q (want any of %s)", f, strings.Join(allFamilies, ", "))
 		}
+	}
+	for _, o := range c.WebAuthnOrigins {
+		if rest, ok := strings.CutPrefix(o, AndroidOriginPrefix); ok && rest != "" && !strings.ContainsAny(rest, " ,") {
+			continue // the origin an Android app's passkey requests carry
+		}
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			bad("GATEHOUSE_WEBAUTHN_ORIGINS", "origin %q must be scheme://host[:port], like https://app.example.com, or android:apk-key-hash:<hash>", o)
+		}
+	}
+	if id := c.WebAuthnRPID; id != "" && (strings.ContainsAny(id, ":/ ") || net.ParseIP(id) != nil) {
+		bad("GATEHOUSE_WEBAUTHN_RP_ID", "%q must be a host name (a domain, no scheme, port or IP address)", id)
 	}
 	for _, p := range c.TrustedProxies {
 		if !p.IsValid() {

@@ -51,6 +51,15 @@ const (
 	EventLoginHighRisk    = "login_high_risk"
 )
 
+// Audit event types of passkeys.
+const (
+	EventPasskeyRegistered = "passkey_registered"
+	EventPasskeyRenamed    = "passkey_renamed"
+	EventPasskeyRemoved    = "passkey_removed"
+	EventPasskeySignIn     = "passkey_signin"
+	EventPasskeyFailed     = "passkey_failed"
+)
+
 // Meta describes who asked and from where; it goes into audit events and sessions.
 type Meta struct {
 	IP        string

@@ -123,7 +123,7 @@ func (s *Service) loginPassword(ctx context.Context, in PasswordLogin) (LoginRes
 	if pc.rehash {
 		u = s.upgradeHash(ctx, u, in.Password)
 	}
-	if risk.RequireMFA && f.totp != nil {
+	if risk.RequireMFA && f.has() {
 		return s.secondFactorNeeded(ctx, u, in, f, risk)
 	}
 	if in.RefuseRestricted && s.passwordState(u, now).Restricted {

@@ -108,8 +108,11 @@ func (s *Service) challenge(ctx context.Context, u store.User, in PasswordLogin,
 type MFAVerify struct {
 	TenantID       string
 	ChallengeToken string
-	Method         string // MethodTOTP or MethodRecoveryCode
-	Code           string
+	Method         string // MethodTOTP, MethodRecoveryCode or MethodWebAuthn
+	Code           string // for totp and recovery_code
+	// Credential is the PublicKeyCredential JSON of navigator.credentials.get(),
+	// for webauthn (after BeginPasskeyMFA).
+	Credential []byte
 	Meta
 }
 
@@ -130,10 +133,14 @@ func (s *Service) VerifyMFA(ctx context.Context, in MFAVerify) (LoginResult, err
 
 func (s *Service) verifyMFA(ctx context.Context, in MFAVerify) (LoginResult, error) {
 	switch {
-	case in.ChallengeToken == "" || in.Method == "" || in.Code == "":
-		return LoginResult{}, newError(CodeInvalidRequest, "challenge_token, method and code are required")
-	case in.Method != MethodTOTP && in.Method != MethodRecoveryCode:
-		return LoginResult{}, newError(CodeInvalidRequest, "method must be totp or recovery_code")
+	case in.ChallengeToken == "" || in.Method == "":
+		return LoginResult{}, newError(CodeInvalidRequest, "challenge_token and method are required")
+	case in.Method != MethodTOTP && in.Method != MethodRecoveryCode && in.Method != MethodWebAuthn:
+		return LoginResult{}, newError(CodeInvalidRequest, "method must be totp, recovery_code or webauthn")
+	case in.Method == MethodWebAuthn && len(in.Credential) == 0:
+		return LoginResult{}, newError(CodeInvalidRequest, "credential is required for method webauthn")
+	case in.Method != MethodWebAuthn && in.Code == "":
+		return LoginResult{}, newError(CodeInvalidRequest, "code is required for method "+in.Method)
 	case len(in.ChallengeToken) > maxOpaqueLen:
 		return LoginResult{}, errInvalidChallenge
 	case len(in.Code) > maxCodeLen:
@@ -147,6 +154,9 @@ func (s *Service) verifyMFA(ctx context.Context, in MFAVerify) (LoginResult, err
 	}
 	if !slices.Contains(ch.Methods, in.Method) {
 		return LoginResult{}, s.mfaFailed(ctx, u, ch, a, in, "method_not_allowed")
+	}
+	if in.Method == MethodWebAuthn {
+		return s.verifyPasskeyMFA(ctx, in, ch, u, a)
 	}
 	f, err := s.loadFactors(ctx, u)
 	if err != nil {
@@ -208,25 +218,9 @@ func (s *Service) openChallenge(ctx context.Context, tenantID, hash string, now 
 	fail := func(err error) (store.MFAChallenge, store.User, *attempt, error) {
 		return store.MFAChallenge{}, store.User{}, nil, err
 	}
-	ch, err := s.store.GetChallenge(ctx, tenantID, hash)
-	if errors.Is(err, store.ErrNotFound) {
-		return fail(errInvalidChallenge)
-	}
+	_, u, err := s.peekChallenge(ctx, tenantID, hash, now)
 	if err != nil {
-		return fail(fmt.Errorf("get challenge: %w", err))
-	}
-	if !ch.UsedAt.IsZero() || !now.Before(ch.ExpiresAt) || ch.Attempts >= MaxChallengeAttempts {
-		return fail(errInvalidChallenge)
-	}
-	u, err := s.store.GetUser(ctx, tenantID, ch.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return fail(errInvalidChallenge)
-	}
-	if err != nil {
-		return fail(fmt.Errorf("get user: %w", err))
-	}
-	if u.Status != store.StatusActive {
-		return fail(newError(CodeAccountDisabled, "the account is "+u.Status))
+		return fail(err)
 	}
 	// The challenge first: once it has no attempt left, a burst of codes is
 	// told so without spending the user's budget. An attempt refused by the
@@ -245,8 +239,35 @@ func (s *Service) openChallenge(ctx context.Context, tenantID, hash string, now 
 	return reserved, u, a, nil
 }
 
+// peekChallenge returns a challenge that can still be completed and its
+// (active) user, without counting an attempt (asking for a passkey's
+// options is not a guess).
+func (s *Service) peekChallenge(ctx context.Context, tenantID, hash string, now time.Time) (store.MFAChallenge, store.User, error) {
+	ch, err := s.store.GetChallenge(ctx, tenantID, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.MFAChallenge{}, store.User{}, errInvalidChallenge
+	}
+	if err != nil {
+		return store.MFAChallenge{}, store.User{}, fmt.Errorf("get challenge: %w", err)
+	}
+	if !ch.UsedAt.IsZero() || !now.Before(ch.ExpiresAt) || ch.Attempts >= MaxChallengeAttempts {
+		return store.MFAChallenge{}, store.User{}, errInvalidChallenge
+	}
+	u, err := s.store.GetUser(ctx, tenantID, ch.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.MFAChallenge{}, store.User{}, errInvalidChallenge
+	}
+	if err != nil {
+		return store.MFAChallenge{}, store.User{}, fmt.Errorf("get user: %w", err)
+	}
+	if u.Status != store.StatusActive {
+		return store.MFAChallenge{}, store.User{}, newError(CodeAccountDisabled, "the account is "+u.Status)
+	}
+	return ch, u, nil
+}
+
 // finishMFA creates the session of a completed challenge.
-func (s *Service) finishMFA(ctx context.Context, u store.User, ch store.MFAChallenge, in MFAVerify, amr string) (LoginResult, error) {
+func (s *Service) finishMFA(ctx context.Context, u store.User, ch store.MFAChallenge, in MFAVerify, amr ...string) (LoginResult, error) {
 	var p pendingSignIn
 	if err := json.Unmarshal(ch.Data, &p); err != nil {
 		return LoginResult{}, fmt.Errorf("decode pending sign-in: %w", err)
@@ -255,7 +276,7 @@ func (s *Service) finishMFA(ctx context.Context, u store.User, ch store.MFAChall
 		s.log.WarnContext(ctx, "mfa throttle not reset", "tenant", u.TenantID, "user", u.ID, "err", err)
 	}
 	res, err := s.signInSession(ctx, u, p.Browser, SessionParams{ClientID: p.ClientID, FirstParty: p.FirstParty, ClientBound: p.ClientBound,
-		AMR: append(p.AMR, amr), IP: p.IP, UserAgent: p.UserAgent, ReplacesBrowser: p.ReplacesBrowser})
+		AMR: append(p.AMR, amr...), IP: p.IP, UserAgent: p.UserAgent, ReplacesBrowser: p.ReplacesBrowser})
 	if err != nil {
 		return LoginResult{}, err
 	}

@@ -63,7 +63,7 @@ func (s *Service) checkPassword(ctx context.Context, tenantID string, u *store.U
 			pc.familiar = true
 		}
 	}
-	ip := budget{key: "ip:" + m.IP, max: p.IPMaxFailures, scope: ScopeIP}
+	ip := s.addressBudget(m.IP)
 	a, err := s.reserve(ctx, tenantID, now, ip, acct)
 	if err != nil {
 		return passwordCheck{}, err

@@ -42,17 +42,26 @@ type userFactors struct {
 	totp          *store.MFAFactor // the confirmed TOTP factor, nil when none
 	pending       *store.MFAFactor // the pending TOTP factor, nil when none
 	recoveryCodes int              // unused recovery codes
+	passkeys      int              // registered passkeys
 }
+
+// has reports whether the user has any second factor: a confirmed TOTP
+// factor or a passkey.
+func (f userFactors) has() bool { return f.totp != nil || f.passkeys > 0 }
 
 // methods are the methods that can complete a challenge for the user.
 func (f userFactors) methods() []string {
-	if f.totp == nil {
-		return []string{}
+	out := []string{}
+	if f.totp != nil {
+		out = append(out, MethodTOTP)
+		if f.recoveryCodes > 0 {
+			out = append(out, MethodRecoveryCode)
+		}
 	}
-	if f.recoveryCodes > 0 {
-		return []string{MethodTOTP, MethodRecoveryCode}
+	if f.passkeys > 0 {
+		out = append(out, MethodWebAuthn)
 	}
-	return []string{MethodTOTP}
+	return out
 }
 
 // loadFactors reads the user's factors.
@@ -76,6 +85,13 @@ func (s *Service) loadFactors(ctx context.Context, u store.User) (userFactors, e
 		if out.recoveryCodes, err = s.store.CountRecoveryCodes(ctx, u.TenantID, u.ID); err != nil {
 			return userFactors{}, fmt.Errorf("count recovery codes: %w", err)
 		}
+	}
+	if s.rp != nil {
+		pks, err := s.store.ListPasskeys(ctx, u.TenantID, u.ID)
+		if err != nil {
+			return userFactors{}, fmt.Errorf("list passkeys: %w", err)
+		}
+		out.passkeys = len(pks)
 	}
 	return out, nil
 }
@@ -116,7 +132,7 @@ func (s *Service) recentFailures(ctx context.Context, tenantID, key string, now 
 // before it) and scores them.
 func (s *Service) assessRisk(ctx context.Context, u store.User, f userFactors, m Meta, now time.Time, pc passwordCheck) (RiskAssessment, error) {
 	devices := pc.devices
-	sig := RiskSignals{NewIP: true, NewUserAgent: true, HasSecondFactor: f.totp != nil}
+	sig := RiskSignals{NewIP: true, NewUserAgent: true, HasSecondFactor: f.has()}
 	marks := s.deviceMarks(u, m)
 	var last time.Time
 	for _, d := range devices {
@@ -151,11 +167,11 @@ func (s *Service) assessRisk(ctx context.Context, u store.User, f userFactors, m
 	ra := RiskAssessment{
 		Level:      score.Level,
 		Score:      score.Score,
-		RequireMFA: s.policy.requiresSecondFactor(score.Level, f.totp != nil),
+		RequireMFA: s.policy.requiresSecondFactor(score.Level, f.has()),
 		Signals:    score.Signals,
 	}
 	ra.RecommendedMethods = f.methods()
-	if f.totp == nil {
+	if !f.has() {
 		ra.RecommendedMethods = []string{MethodTOTP}
 	}
 	return ra, nil

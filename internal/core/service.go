@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"github.com/gatehouse-auth/gatehouse/internal/federation"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
@@ -54,6 +56,11 @@ type Policy struct {
 	// WebhookAllowInsecure admits webhook URLs that are http or whose host
 	// is a loopback, private or link-local address (development and tests).
 	WebhookAllowInsecure bool
+	// WebAuthnRPID overrides the relying party id of passkeys (default: the
+	// issuer's host; passkeys are off when that is an IP address).
+	WebAuthnRPID string
+	// WebAuthnOrigins are origins accepted besides the issuer's own.
+	WebAuthnOrigins []string
 }
 
 // failureWindow is how long a failed login counts towards a lockout.
@@ -133,6 +140,8 @@ type Service struct {
 
 	webhookSealer *token.Sealer // webhook secrets at rest
 	events        Waker
+	rp            *webauthn.WebAuthn // passkeys' relying party; nil when passkeys are off
+	passkeyOff    string             // why passkeys are off, when rp is nil
 }
 
 // New returns a Service. It does not touch the store; call SyncRevocations
@@ -152,6 +161,10 @@ func New(d Deps, p Policy) (*Service, error) {
 	}
 	if d.Events == nil {
 		d.Events = nopWaker{}
+	}
+	rp, off, err := newRelyingParty(p)
+	if err != nil {
+		return nil, err
 	}
 	return &Service{
 		store:    d.Store,
@@ -173,6 +186,8 @@ func New(d Deps, p Policy) (*Service, error) {
 
 		webhookSealer: d.WebhookSealer,
 		events:        d.Events,
+		rp:            rp,
+		passkeyOff:    off,
 	}, nil
 }
 

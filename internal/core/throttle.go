@@ -121,3 +121,21 @@ func (s *Service) succeeded(ctx context.Context, a *attempt, now time.Time) erro
 	}
 	return nil
 }
+
+// addressBudget is the client IP's budget, across accounts.
+func (s *Service) addressBudget(ip string) budget {
+	return budget{key: "ip:" + ip, max: s.policy.IPMaxFailures, scope: ScopeIP}
+}
+
+// addressLocked refuses, without counting anything, while the client IP's
+// budget is locked (a ceremony that checks no credential yet).
+func (s *Service) addressLocked(ctx context.Context, tenantID, ip string, now time.Time) error {
+	th, err := s.store.GetThrottle(ctx, tenantID, s.addressBudget(ip).key)
+	if err != nil {
+		return fmt.Errorf("read throttle: %w", err)
+	}
+	if now.Before(th.LockedUntil) {
+		return &Error{Code: CodeTooManyAttempts, Message: "too many failed attempts; try again later", RetryAfter: th.LockedUntil.Sub(now)}
+	}
+	return nil
+}

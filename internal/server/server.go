@@ -193,6 +193,8 @@ func PolicyOf(cfg config.Config) core.Policy {
 
 		ProviderAllowInsecure: cfg.ProviderAllowInsecure,
 		WebhookAllowInsecure:  cfg.WebhookAllowInsecure,
+		WebAuthnRPID:          cfg.WebAuthnRPID,
+		WebAuthnOrigins:       cfg.WebAuthnOrigins,
 	}
 }
 

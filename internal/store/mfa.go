@@ -133,7 +133,7 @@ type MFAStore interface {
 	// of each kind for the user, forgetting the least recently seen.
 	RememberDevices(ctx context.Context, tenantID, userID string, marks []DeviceMark, now time.Time, maxPerKind int) error
 
-	// SweepMFA deletes challenges that expired before now and TOTP replay
-	// records of codes used before usedBefore.
+	// SweepMFA deletes challenges and passkey ceremonies that expired
+	// before now and TOTP replay records of codes used before usedBefore.
 	SweepMFA(ctx context.Context, now, usedBefore time.Time) error
 }

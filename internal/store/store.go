@@ -143,6 +143,7 @@ type Store interface {
 	UserImporter
 	BrowserStore
 	EventStore
+	PasskeyStore
 
 	// Sweep deletes refresh tokens and sessions expired before now and
 	// clears leeway retry data older than retryBefore. It keeps revocation

@@ -46,6 +46,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/username-collisions", h.authed(h.usernameCollisions))
 	h.registerClients(mux)
 	h.registerWebhooks(mux)
+	h.registerPasskeys(mux)
 	mux.HandleFunc("PATCH /admin/clients/{id}", h.authed(h.patchClient))
 	h.registerConsents(mux)
 }

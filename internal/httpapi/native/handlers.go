@@ -36,6 +36,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /auth/sessions/{id}", h.authed(false, h.deleteSession))
 	mux.HandleFunc("POST /auth/password/change", h.authed(true, h.changePassword))
 	h.registerMFA(mux)
+	h.registerPasskeys(mux)
 }
 
 func (h *Handler) meta(r *http.Request) core.Meta {

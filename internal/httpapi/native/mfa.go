@@ -1,6 +1,7 @@
 package native
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/gatehouse-auth/gatehouse/internal/core"
@@ -15,15 +16,16 @@ func (h *Handler) registerMFA(mux *http.ServeMux) {
 }
 
 type mfaVerifyRequest struct {
-	ChallengeToken string `json:"challenge_token"`
-	Method         string `json:"method"`
-	Code           string `json:"code"`
+	ChallengeToken string          `json:"challenge_token"`
+	Method         string          `json:"method"`
+	Code           string          `json:"code"`
+	Credential     json.RawMessage `json:"credential"` // for method webauthn
 }
 
 // mfaVerify serves POST /auth/mfa/verify: it completes a challenged sign-in.
 func (h *Handler) mfaVerify(r *http.Request, tid string, req mfaVerifyRequest) (core.LoginResult, error) {
 	return h.svc.VerifyMFA(r.Context(), core.MFAVerify{
-		TenantID: tid, ChallengeToken: req.ChallengeToken, Method: req.Method, Code: req.Code, Meta: h.meta(r),
+		TenantID: tid, ChallengeToken: req.ChallengeToken, Method: req.Method, Code: req.Code, Credential: req.Credential, Meta: h.meta(r),
 	})
 }
 

@@ -175,6 +175,9 @@ func (s *Store) SweepMFA(ctx context.Context, now, usedBefore time.Time) error {
 	if _, err := s.pool.Exec(ctx, `DELETE FROM mfa_challenges WHERE expires_at <= $1`, ts(now)); err != nil {
 		return fmt.Errorf("sweep mfa challenges: %w", mapErr(err))
 	}
+	if _, err := s.pool.Exec(ctx, `DELETE FROM passkey_ceremonies WHERE expires_at <= $1`, ts(now)); err != nil {
+		return fmt.Errorf("sweep passkey ceremonies: %w", mapErr(err))
+	}
 	if _, err := s.pool.Exec(ctx, `DELETE FROM mfa_totp_steps WHERE used_at < $1`, ts(usedBefore)); err != nil {
 		return fmt.Errorf("sweep totp steps: %w", mapErr(err))
 	}

@@ -155,6 +155,8 @@ func (s *Store) SweepMFA(ctx context.Context, now, usedBefore time.Time) error {
 	}{
 		{"challenges", `DELETE FROM mfa_challenges WHERE rowid IN
 			(SELECT rowid FROM mfa_challenges WHERE expires_at <= ?1 LIMIT ?2)`, now},
+		{"passkey ceremonies", `DELETE FROM passkey_ceremonies WHERE rowid IN
+			(SELECT rowid FROM passkey_ceremonies WHERE expires_at <= ?1 LIMIT ?2)`, now},
 		{"totp steps", `DELETE FROM mfa_totp_steps WHERE rowid IN
 			(SELECT rowid FROM mfa_totp_steps WHERE used_at < ?1 LIMIT ?2)`, usedBefore},
 	} {

@@ -80,6 +80,14 @@ func (s *Store) ConfirmFactor(ctx context.Context, a1 string, a2 string, a3 stri
 	return r0, r1
 }
 
+// ConsumePasskeyCeremony traces store.Store.ConsumePasskeyCeremony.
+func (s *Store) ConsumePasskeyCeremony(ctx context.Context, a1 string, a2 string, a3 string, a4 time.Time) (store.PasskeyCeremony, error) {
+	ctx, span := s.start(ctx, "store.ConsumePasskeyCeremony")
+	r0, r1 := s.next.ConsumePasskeyCeremony(ctx, a1, a2, a3, a4)
+	end(span, r1)
+	return r0, r1
+}
+
 // CountRecoveryCodes traces store.Store.CountRecoveryCodes.
 func (s *Store) CountRecoveryCodes(ctx context.Context, a1 string, a2 string) (int, error) {
 	ctx, span := s.start(ctx, "store.CountRecoveryCodes")
@@ -124,6 +132,14 @@ func (s *Store) CreateChallenge(ctx context.Context, a1 store.MFAChallenge) erro
 func (s *Store) CreateClient(ctx context.Context, a1 store.Client) error {
 	ctx, span := s.start(ctx, "store.CreateClient")
 	r0 := s.next.CreateClient(ctx, a1)
+	end(span, r0)
+	return r0
+}
+
+// CreatePasskey traces store.Store.CreatePasskey.
+func (s *Store) CreatePasskey(ctx context.Context, a1 store.Passkey) error {
+	ctx, span := s.start(ctx, "store.CreatePasskey")
+	r0 := s.next.CreatePasskey(ctx, a1)
 	end(span, r0)
 	return r0
 }
@@ -198,6 +214,14 @@ func (s *Store) DeleteFactors(ctx context.Context, a1 string, a2 string) (int, e
 	r0, r1 := s.next.DeleteFactors(ctx, a1, a2)
 	end(span, r1)
 	return r0, r1
+}
+
+// DeletePasskey traces store.Store.DeletePasskey.
+func (s *Store) DeletePasskey(ctx context.Context, a1 string, a2 string, a3 string) error {
+	ctx, span := s.start(ctx, "store.DeletePasskey")
+	r0 := s.next.DeletePasskey(ctx, a1, a2, a3)
+	end(span, r0)
+	return r0
 }
 
 // DeleteProvider traces store.Store.DeleteProvider.
@@ -332,6 +356,14 @@ func (s *Store) GetConsent(ctx context.Context, a1 string, a2 string, a3 string)
 func (s *Store) GetIdentity(ctx context.Context, a1 string, a2 string, a3 string) (store.Identity, error) {
 	ctx, span := s.start(ctx, "store.GetIdentity")
 	r0, r1 := s.next.GetIdentity(ctx, a1, a2, a3)
+	end(span, r1)
+	return r0, r1
+}
+
+// GetPasskeyByCredentialID traces store.Store.GetPasskeyByCredentialID.
+func (s *Store) GetPasskeyByCredentialID(ctx context.Context, a1 string, a2 []byte) (store.Passkey, error) {
+	ctx, span := s.start(ctx, "store.GetPasskeyByCredentialID")
+	r0, r1 := s.next.GetPasskeyByCredentialID(ctx, a1, a2)
 	end(span, r1)
 	return r0, r1
 }
@@ -485,6 +517,14 @@ func (s *Store) ListOutbox(ctx context.Context, a1 string, a2 string, a3 string,
 	return r0, r1
 }
 
+// ListPasskeys traces store.Store.ListPasskeys.
+func (s *Store) ListPasskeys(ctx context.Context, a1 string, a2 string) ([]store.Passkey, error) {
+	ctx, span := s.start(ctx, "store.ListPasskeys")
+	r0, r1 := s.next.ListPasskeys(ctx, a1, a2)
+	end(span, r1)
+	return r0, r1
+}
+
 // ListProviders traces store.Store.ListProviders.
 func (s *Store) ListProviders(ctx context.Context, a1 string) ([]store.Provider, error) {
 	ctx, span := s.start(ctx, "store.ListProviders")
@@ -565,6 +605,14 @@ func (s *Store) ProvisionUser(ctx context.Context, a1 store.User, a2 store.Ident
 	return r0
 }
 
+// PutPasskeyCeremony traces store.Store.PutPasskeyCeremony.
+func (s *Store) PutPasskeyCeremony(ctx context.Context, a1 store.PasskeyCeremony) error {
+	ctx, span := s.start(ctx, "store.PutPasskeyCeremony")
+	r0 := s.next.PutPasskeyCeremony(ctx, a1)
+	end(span, r0)
+	return r0
+}
+
 // PutPendingFactor traces store.Store.PutPendingFactor.
 func (s *Store) PutPendingFactor(ctx context.Context, a1 store.MFAFactor) error {
 	ctx, span := s.start(ctx, "store.PutPendingFactor")
@@ -627,6 +675,14 @@ func (s *Store) RememberIDToken(ctx context.Context, a1 string, a2 string, a3 st
 	r0 := s.next.RememberIDToken(ctx, a1, a2, a3, a4, a5)
 	end(span, r0)
 	return r0
+}
+
+// RenamePasskey traces store.Store.RenamePasskey.
+func (s *Store) RenamePasskey(ctx context.Context, a1 string, a2 string, a3 string, a4 string) (store.Passkey, error) {
+	ctx, span := s.start(ctx, "store.RenamePasskey")
+	r0, r1 := s.next.RenamePasskey(ctx, a1, a2, a3, a4)
+	end(span, r1)
+	return r0, r1
 }
 
 // ReserveAttempt traces store.Store.ReserveAttempt.
@@ -753,6 +809,14 @@ func (s *Store) UseAppSession(ctx context.Context, a1 store.AppSessionQuery, a2 
 func (s *Store) UseAuthRequest(ctx context.Context, a1 string, a2 string, a3 time.Time) (store.AuthRequest, error) {
 	ctx, span := s.start(ctx, "store.UseAuthRequest")
 	r0, r1 := s.next.UseAuthRequest(ctx, a1, a2, a3)
+	end(span, r1)
+	return r0, r1
+}
+
+// UsePasskey traces store.Store.UsePasskey.
+func (s *Store) UsePasskey(ctx context.Context, a1 store.PasskeyUse) (store.Passkey, error) {
+	ctx, span := s.start(ctx, "store.UsePasskey")
+	r0, r1 := s.next.UsePasskey(ctx, a1)
 	end(span, r1)
 	return r0, r1
 }
