@@ -19,7 +19,7 @@ func TestLoad_EnvErrorsNameTheKey(t *testing.T) {
 		{"GATEHOUSE_SESSION_MAX_LIFETIME", "0d", "must be greater than 0"},
 		{"GATEHOUSE_REFRESH_REUSE_LEEWAY", "-5s", "must not be negative"},
 		{"GATEHOUSE_TICKET_MAX_TTL", "0", "must be greater than 0"},
-		{"GATEHOUSE_REAUTH_MAX_AGE", "0", "must be greater than 0"},
+		{"GATEHOUSE_REAUTH_MAX_AGE", "-1m", "must not be negative"},
 		{"GATEHOUSE_WEBAUTHN_RP_ID", "https://example.com", "must be a host name"},
 		{"GATEHOUSE_WEBAUTHN_RP_ID", "10.0.0.1", "must be a host name"},
 		{"GATEHOUSE_WEBAUTHN_ORIGINS", "app.example.com", "must be scheme://host[:port]"},

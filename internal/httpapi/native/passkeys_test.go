@@ -306,7 +306,7 @@ func TestPasskey_RegistrationRules(t *testing.T) {
 		// The current password stands in for a recent sign-in; a wrong one is refused and counted.
 		r = env.Do(servertest.Request{Method: "POST", Path: "/auth/passkeys/options", Bearer: fresh.AccessToken, JSON: map[string]any{"password": "wrong password"}})
 		wantError(t, r, http.StatusUnauthorized, "invalid_credentials")
-		wantAudit(t, env, "login_failed")
+		wantAudit(t, env, "reauthentication_failed")
 		r = env.Do(servertest.Request{Method: "POST", Path: "/auth/passkeys/options", Bearer: fresh.AccessToken, JSON: map[string]any{"password": pw}})
 		if r.Status != http.StatusOK {
 			t.Fatalf("options with the current password: %d %s", r.Status, r.Body)
@@ -558,11 +558,11 @@ func TestPasskey_BadInput(t *testing.T) {
 				r    *servertest.Response
 				want int
 			}{
-				{"NUL in the passkey id", raw("DELETE", "/auth/passkeys/a%00b", tk.AccessToken, ""), 404},
+				{"NUL in the passkey id", raw("DELETE", "/auth/passkeys/a%00b", tk.AccessToken, ""), 400}, // refused before any handler
 				{"invalid UTF-8 in the passkey id", raw("PATCH", "/auth/passkeys/%ff%fe", tk.AccessToken, `{"name":"x"}`), 404},
 				{"NUL in the name", raw("PATCH", "/auth/passkeys/"+id, tk.AccessToken, `{"name":"a\u0000b"}`), 400},
-				{"NUL in the admin's user id", env.Admin("GET", "/admin/users/a%00b/passkeys", "", nil), 404},
-				{"NUL in the admin's passkey id", env.Admin("DELETE", "/admin/users/"+uid+"/passkeys/a%00", "", nil), 404},
+				{"NUL in the admin's user id", env.Admin("GET", "/admin/users/a%00b/passkeys", "", nil), 400},
+				{"NUL in the admin's passkey id", env.Admin("DELETE", "/admin/users/"+uid+"/passkeys/a%00", "", nil), 400},
 				{"NUL in the challenge token", raw("POST", "/auth/passkey/signin", "", `{"challenge_token":"a\u0000","credential":{"id":"a"}}`), 400},
 				{"credential of wrong types", raw("POST", "/auth/passkey/signin", "", `{"challenge_token":"a","credential":{"id":1,"response":[]}}`), 400},
 				{"credential null", raw("POST", "/auth/passkey/signin", "", `{"challenge_token":"a","credential":null}`), 400},
